@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace StateDict.Cli;
+
+/// <summary><c>statedict inspect FILE [--json] [--hash]</c>: what a checkpoint holds.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "The checkpoint (.pth, .pt, .bin, .ckpt)." };
+        var json = new Option<bool>("--json") { Description = "Print JSON: {file, format, tensors[{key, dtype, shape, sha256?}], values}." };
+        var hash = new Option<bool>("--hash") { Description = "Add each tensor's SHA-256 over its contiguous row-major little-endian bytes." };
+        var prefix = new Option<string?>("--prefix") { Description = "Show only keys under this prefix (e.g. 'model.'), with the prefix removed." };
+        var command = new Command("inspect", "List a checkpoint's tensors (key, dtype, shape, bytes) and plain values.") { file, json, hash, prefix };
+        command.SetAction(parse => ExitCodes.Guard(() =>
+        {
+            using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix) });
+            var hashes = parse.GetValue(hash) ? Hashes(checkpoint) : null;
+            if (parse.GetValue(json))
+            {
+                WriteJson(checkpoint, hashes);
+            }
+            else
+            {
+                WriteTable(checkpoint, hashes);
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Dictionary<string, string> Hashes(Checkpoint checkpoint) =>
+        checkpoint.Tensors.Keys.ToDictionary(k => k, k => Convert.ToHexStringLower(SHA256.HashData(checkpoint.ReadBytes(k).Span)));
+
+    private static void WriteJson(Checkpoint checkpoint, Dictionary<string, string>? hashes)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+        writer.WriteStartObject();
+        writer.WriteString("file", Path.GetFileName(checkpoint.Path));
+        writer.WriteString("format", checkpoint.Format.ToString().ToLowerInvariant());
+        writer.WriteStartArray("tensors");
+        foreach (var info in checkpoint.Tensors.Values)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("key", info.Key);
+            writer.WriteString("dtype", info.DType.Name());
+            JsonValues.WriteShape(writer, "shape", info.Shape);
+            if (hashes is not null)
+            {
+                writer.WriteString("sha256", hashes[info.Key]);
+            }
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartObject("values");
+        foreach (var (key, value) in checkpoint.Values)
+        {
+            writer.WritePropertyName(key);
+            JsonValues.Write(writer, value);
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        stdout.WriteByte((byte)'\n');
+    }
+
+    private static void WriteTable(Checkpoint checkpoint, Dictionary<string, string>? hashes)
+    {
+        var rows = checkpoint.Tensors.Values.Select(t => new[]
+        {
+            t.Key, t.DType.Name(), $"[{string.Join(", ", t.Shape)}]", t.ByteLength.ToString("N0", CultureInfo.InvariantCulture),
+            hashes?[t.Key] ?? "",
+        }).ToList();
+        string[] header = hashes is null ? ["key", "dtype", "shape", "bytes"] : ["key", "dtype", "shape", "bytes", "sha256"];
+        Console.WriteLine($"{checkpoint.Path} ({checkpoint.Format.ToString().ToLowerInvariant()} format)");
+        Console.WriteLine();
+        TextTable.Write(Console.Out, header, rows.Select(r => r[..header.Length]).ToList(), rightAligned: 3);
+        long bytes = checkpoint.Tensors.Values.Sum(t => t.ByteLength);
+        long elements = checkpoint.Tensors.Values.Sum(t => t.ElementCount);
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{checkpoint.Tensors.Count} tensors, {elements:N0} elements, {bytes:N0} bytes ({bytes / 1048576.0:0.##} MiB)"));
+        if (checkpoint.Values.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"{checkpoint.Values.Count} values:");
+            foreach (var (key, value) in checkpoint.Values)
+            {
+                Console.WriteLine($"  {key} = {JsonValues.Display(value)}");
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+using System.Numerics;
+using System.Text;
+
+namespace StateDict.Pickle;
+
+/// <summary>The outcome of running one pickle: its value, every global it names, and where it stopped.</summary>
+internal sealed record PickleResult(object Root, IReadOnlyList<PyGlobal> Globals, IReadOnlyList<PyPersistentId> PersistentIds, int EndPosition, int Protocol);
+
+/// <summary>
+/// A pickle interpreter that only ever builds data. GLOBAL is a name; REDUCE, NEWOBJ, INST, OBJ and BUILD
+/// record what would have been called (<see cref="PyCall"/>) and call nothing. Memo reads share references,
+/// never copy, so memo and DUP tricks cost linear time. Every count is bounded by <see cref="CheckpointLimits"/>.
+/// </summary>
+internal sealed class PickleMachine
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly CheckpointLimits _limits;
+    private readonly List<object> _stack = [];
+    private readonly List<int> _marks = [];
+    private readonly Dictionary<long, object> _memo = [];
+    private readonly List<PyGlobal> _globals = [];
+    private readonly HashSet<string> _globalNames = [];
+    private readonly List<PyPersistentId> _persistentIds = [];
+    private int _protocol;
+
+    private PickleMachine(CheckpointLimits limits) => _limits = limits;
+
+    /// <summary>Runs the pickle that starts at the beginning of <paramref name="data"/> up to its STOP.</summary>
+    public static PickleResult Run(ReadOnlySpan<byte> data, PickleSource source, CheckpointLimits limits)
+    {
+        if (data.Length > limits.MaxPickleBytes)
+        {
+            data = data[..(int)Math.Min(data.Length, limits.MaxPickleBytes)];
+        }
+        var reader = new PickleReader(data, source);
+        return new PickleMachine(limits).Execute(ref reader);
+    }
+
+    private PickleResult Execute(ref PickleReader r)
+    {
+        while (true)
+        {
+            int at = r.Position;
+            if (r.Remaining == 0)
+            {
+                throw r.Source.Corrupt(at, at == 0 ? "the pickle is empty" : "the pickle ends without a STOP opcode (truncated?)");
+            }
+            var op = (PickleOpcode)r.ReadByte();
+            if (op == PickleOpcode.Stop)
+            {
+                if (_stack.Count == 0)
+                {
+                    throw r.Source.Corrupt(at, "STOP with an empty stack");
+                }
+                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol);
+            }
+            Step(op, at, ref r);
+            if (_stack.Count > _limits.MaxStackDepth)
+            {
+                throw r.Source.Corrupt(at, $"the stack exceeds the budget of {_limits.MaxStackDepth} items (CheckpointLimits.MaxStackDepth)");
+            }
+        }
+    }
+
+    private void Step(PickleOpcode op, int at, ref PickleReader r)
+    {
+        var src = r.Source;
+        switch (op)
+        {
+            case PickleOpcode.Proto:
+                _protocol = r.ReadByte();
+                if (_protocol > 5)
+                {
+                    throw src.Unsupported(at, $"pickle protocol {_protocol} (this reader knows 0 to 5)");
+                }
+                break;
+            case PickleOpcode.Frame:
+                long frame = (long)r.ReadUInt64();
+                if (frame > r.Remaining)
+                {
+                    throw src.Corrupt(at, $"FRAME declares {frame} bytes but only {r.Remaining} remain");
+                }
+                break;
+
+            // Marks and stack manipulation
+            case PickleOpcode.Mark:
+                if (_marks.Count >= _limits.MaxMarkDepth)
+                {
+                    throw src.Corrupt(at, $"more than {_limits.MaxMarkDepth} nested MARKs (CheckpointLimits.MaxMarkDepth)");
+                }
+                _marks.Add(_stack.Count);
+                break;
+            case PickleOpcode.Pop:
+                if (_stack.Count > 0 && (_marks.Count == 0 || _marks[^1] < _stack.Count))
+                {
+                    _stack.RemoveAt(_stack.Count - 1);
+                }
+                else
+                {
+                    PopMark(at, src);
+                }
+                break;
+            case PickleOpcode.PopMark:
+                PopMark(at, src);
+                break;
+            case PickleOpcode.Dup:
+                Push(Peek(at, src));
+                break;
+
+            // Scalars
+            case PickleOpcode.None: Push(PyNone.Value); break;
+            case PickleOpcode.NewTrue: Push(true); break;
+            case PickleOpcode.NewFalse: Push(false); break;
+            case PickleOpcode.BinInt: Push((long)r.ReadInt32()); break;
+            case PickleOpcode.BinInt1: Push((long)r.ReadByte()); break;
+            case PickleOpcode.BinInt2: Push((long)r.ReadUInt16()); break;
+            case PickleOpcode.Long1: Push(ReadLong(ref r, at, r.ReadByte())); break;
+            case PickleOpcode.Long4:
+                int width = r.ReadInt32();
+                if (width < 0)
+                {
+                    throw src.Corrupt(at, $"LONG4 has negative length {width}");
+                }
+                Push(ReadLong(ref r, at, width));
+                break;
+            case PickleOpcode.BinFloat: Push(r.ReadFloat64BigEndian()); break;
+            case PickleOpcode.Int: Push(PickleText.ParseIntLine(r.ReadLine("INT"), allowBool: true, at, src, _limits)); break;
+            case PickleOpcode.Long: Push(PickleText.ParseIntLine(r.ReadLine("LONG"), allowBool: false, at, src, _limits)); break;
+            case PickleOpcode.Float: Push(PickleText.ParseFloatLine(r.ReadLine("FLOAT"), at, src)); break;
+
+            // Strings and bytes
+            case PickleOpcode.BinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
+            case PickleOpcode.ShortBinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
+            case PickleOpcode.BinUnicode8: Push(Utf8(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
+            case PickleOpcode.Unicode: Push(PickleText.RawUnicodeEscape(r.ReadLine("UNICODE"), at, src)); break;
+            case PickleOpcode.BinString: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
+            case PickleOpcode.ShortBinString: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
+            case PickleOpcode.String: Push(PickleText.QuotedString(r.ReadLine("STRING"), at, src)); break;
+            case PickleOpcode.BinBytes: Push(new PyBytes(r.ReadBytes(r.ReadLength(4, "BINBYTES"), "BINBYTES").ToArray(), mutable: false)); break;
+            case PickleOpcode.ShortBinBytes: Push(new PyBytes(r.ReadBytes(r.ReadLength(1, "SHORT_BINBYTES"), "SHORT_BINBYTES").ToArray(), mutable: false)); break;
+            case PickleOpcode.BinBytes8: Push(new PyBytes(r.ReadBytes(r.ReadLength(8, "BINBYTES8"), "BINBYTES8").ToArray(), mutable: false)); break;
+            case PickleOpcode.ByteArray8: Push(new PyBytes(r.ReadBytes(r.ReadLength(8, "BYTEARRAY8"), "BYTEARRAY8").ToArray(), mutable: true)); break;
+
+            // Containers
+            case PickleOpcode.EmptyTuple: Push(PyTuple.Empty); break;
+            case PickleOpcode.Tuple1: Push(new PyTuple([Pop(at, src)])); break;
+            case PickleOpcode.Tuple2: { var b = Pop(at, src); var a = Pop(at, src); Push(new PyTuple([a, b])); break; }
+            case PickleOpcode.Tuple3: { var c = Pop(at, src); var b = Pop(at, src); var a = Pop(at, src); Push(new PyTuple([a, b, c])); break; }
+            case PickleOpcode.Tuple: Push(new PyTuple(PopMark(at, src))); break;
+            case PickleOpcode.EmptyList: Push(new PyList()); break;
+            case PickleOpcode.List: { var list = new PyList(); list.Items.AddRange(PopMark(at, src)); Push(list); break; }
+            case PickleOpcode.EmptyDict: Push(new PyDict()); break;
+            case PickleOpcode.Dict: { var dict = new PyDict(); AddPairs(dict.Items, PopMark(at, src), at, src); Push(dict); break; }
+            case PickleOpcode.EmptySet: Push(new PySet(frozen: false)); break;
+            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); set.Items.AddRange(PopMark(at, src)); Push(set); break; }
+            case PickleOpcode.Append: { var item = Pop(at, src); Append(Peek(at, src), [item], at, src); break; }
+            case PickleOpcode.Appends: { var items = PopMark(at, src); Append(Peek(at, src), items, at, src); break; }
+            case PickleOpcode.AddItems:
+                {
+                    var items = PopMark(at, src);
+                    if (Peek(at, src) is not PySet { Frozen: false } target)
+                    {
+                        throw src.Corrupt(at, $"ADDITEMS to a {PyValue.TypeName(Peek(at, src))}, not a set");
+                    }
+                    target.Items.AddRange(items);
+                    break;
+                }
+            case PickleOpcode.SetItem:
+                {
+                    var value = Pop(at, src);
+                    var key = Pop(at, src);
+                    SetItems(Peek(at, src), [key, value], at, src);
+                    break;
+                }
+            case PickleOpcode.SetItems: { var items = PopMark(at, src); SetItems(Peek(at, src), items, at, src); break; }
+
+            // Memo
+            case PickleOpcode.BinPut: Put(r.ReadByte(), at, src); break;
+            case PickleOpcode.LongBinPut: Put(r.ReadUInt32(), at, src); break;
+            case PickleOpcode.Put: Put(PickleText.ParseMemoIndex(r.ReadLine("PUT"), at, src), at, src); break;
+            case PickleOpcode.Memoize: Put(_memo.Count, at, src); break;
+            case PickleOpcode.BinGet: Get(r.ReadByte(), at, src); break;
+            case PickleOpcode.LongBinGet: Get(r.ReadUInt32(), at, src); break;
+            case PickleOpcode.Get: Get(PickleText.ParseMemoIndex(r.ReadLine("GET"), at, src), at, src); break;
+
+            // Names and calls: recorded, never performed
+            case PickleOpcode.Global:
+                {
+                    string module = PickleText.Ascii(r.ReadLine("GLOBAL module"), at, src);
+                    string name = PickleText.Ascii(r.ReadLine("GLOBAL name"), at, src);
+                    Push(Global(module, name, at));
+                    break;
+                }
+            case PickleOpcode.StackGlobal:
+                {
+                    var name = Pop(at, src);
+                    var module = Pop(at, src);
+                    if (module is not string m || name is not string n)
+                    {
+                        throw src.Corrupt(at, $"STACK_GLOBAL needs two strings, got {PyValue.TypeName(module)} and {PyValue.TypeName(name)}");
+                    }
+                    Push(Global(m, n, at));
+                    break;
+                }
+            case PickleOpcode.Reduce:
+                {
+                    var args = Pop(at, src);
+                    var callable = Pop(at, src);
+                    Push(new PyCall(callable, AsArgs(args, "REDUCE", at, src), CallKind.Reduce, at));
+                    break;
+                }
+            case PickleOpcode.NewObj:
+                {
+                    var args = Pop(at, src);
+                    var cls = Pop(at, src);
+                    Push(new PyCall(cls, AsArgs(args, "NEWOBJ", at, src), CallKind.NewObj, at));
+                    break;
+                }
+            case PickleOpcode.NewObjEx:
+                {
+                    var kwargs = Pop(at, src);
+                    var args = Pop(at, src);
+                    var cls = Pop(at, src);
+                    Push(new PyCall(cls, AsArgs(args, "NEWOBJ_EX", at, src), CallKind.NewObj, at) { Kwargs = kwargs });
+                    break;
+                }
+            case PickleOpcode.Inst:
+                {
+                    string module = PickleText.Ascii(r.ReadLine("INST module"), at, src);
+                    string name = PickleText.Ascii(r.ReadLine("INST name"), at, src);
+                    var cls = Global(module, name, at);
+                    Push(new PyCall(cls, new PyTuple(PopMark(at, src)), CallKind.Instantiate, at));
+                    break;
+                }
+            case PickleOpcode.Obj:
+                {
+                    var items = PopMark(at, src);
+                    if (items.Length == 0)
+                    {
+                        throw src.Corrupt(at, "OBJ without a class");
+                    }
+                    Push(new PyCall(items[0], new PyTuple(items[1..]), CallKind.Instantiate, at));
+                    break;
+                }
+            case PickleOpcode.Build:
+                {
+                    var state = Pop(at, src);
+                    if (Peek(at, src) is not PyCall target)
+                    {
+                        throw src.Corrupt(at, $"BUILD on a {PyValue.TypeName(Peek(at, src))}; only objects made by REDUCE/NEWOBJ/INST/OBJ take a state");
+                    }
+                    target.States.Add(state);
+                    break;
+                }
+            case PickleOpcode.BinPersId: Push(PersistentId(Pop(at, src), at)); break;
+            case PickleOpcode.PersId: Push(PersistentId(PickleText.Ascii(r.ReadLine("PERSID"), at, src), at)); break;
+
+            case PickleOpcode.Ext1:
+            case PickleOpcode.Ext2:
+            case PickleOpcode.Ext4:
+                throw new CheckpointUnsafeException(src.FilePath,
+                    $"refused: {src.Part} byte {at}: {op.ToString().ToUpperInvariant()} loads a global from Python's copyreg extension registry, which names code this reader will not trust",
+                    ["copyreg._extension_registry"]);
+            case PickleOpcode.NextBuffer:
+            case PickleOpcode.ReadOnlyBuffer:
+                throw src.Unsupported(at, "out-of-band buffers (pickle protocol 5 NEXT_BUFFER/READONLY_BUFFER) are not part of any checkpoint format");
+            default:
+                throw src.Corrupt(at, $"unknown opcode 0x{(byte)op:x2}");
+        }
+    }
+
+    private PyPersistentId PersistentId(object id, int at)
+    {
+        var pid = new PyPersistentId(id, at);
+        _persistentIds.Add(pid);
+        return pid;
+    }
+
+    private PyGlobal Global(string module, string name, int at)
+    {
+        var global = new PyGlobal(CanonicalModule(module), name, at);
+        if (_globalNames.Add(global.FullName))
+        {
+            _globals.Add(global);
+        }
+        return global;
+    }
+
+    // Python 2 module names, as pickle's fix_imports maps them.
+    private static string CanonicalModule(string module) => module switch
+    {
+        "__builtin__" => "builtins",
+        "copy_reg" => "copyreg",
+        _ => module,
+    };
+
+#pragma warning disable CA1859 // Python ints are long when they fit, BigInteger otherwise.
+    private object ReadLong(ref PickleReader r, int at, int width)
+    {
+        if (width > _limits.MaxIntegerBytes)
+        {
+            throw r.Source.Corrupt(at, $"integer of {width} bytes exceeds the budget of {_limits.MaxIntegerBytes} (CheckpointLimits.MaxIntegerBytes)");
+        }
+        var bytes = r.ReadBytes(width, "LONG1/LONG4 digits");
+        var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
+        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+    }
+
+#pragma warning restore CA1859
+
+    private static string Utf8(ReadOnlySpan<byte> bytes, int at, PickleSource src)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw src.Corrupt(at, "string is not valid UTF-8");
+        }
+    }
+
+    private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
+        args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");
+
+    private static void Append(object target, object[] items, int at, PickleSource src)
+    {
+        switch (target)
+        {
+            case PyList list: list.Items.AddRange(items); break;
+            case PyCall call: call.Appended.AddRange(items); break;
+            default: throw src.Corrupt(at, $"APPEND to a {PyValue.TypeName(target)}, not a list");
+        }
+    }
+
+    private static void SetItems(object target, object[] items, int at, PickleSource src)
+    {
+        switch (target)
+        {
+            case PyDict dict: AddPairs(dict.Items, items, at, src); break;
+            case PyCall call: AddPairs(call.SetItems, items, at, src); break;
+            default: throw src.Corrupt(at, $"SETITEM on a {PyValue.TypeName(target)}, not a dict");
+        }
+    }
+
+    private static void AddPairs(List<KeyValuePair<object, object>> into, object[] items, int at, PickleSource src)
+    {
+        if (items.Length % 2 != 0)
+        {
+            throw src.Corrupt(at, $"odd number of items ({items.Length}) for key/value pairs");
+        }
+        for (int i = 0; i < items.Length; i += 2)
+        {
+            into.Add(new(items[i], items[i + 1]));
+        }
+    }
+
+    private void Put(long index, int at, PickleSource src)
+    {
+        if (!_memo.ContainsKey(index) && _memo.Count >= _limits.MaxMemoEntries)
+        {
+            throw src.Corrupt(at, $"more than {_limits.MaxMemoEntries} memo entries (CheckpointLimits.MaxMemoEntries)");
+        }
+        _memo[index] = Peek(at, src);
+    }
+
+    private void Get(long index, int at, PickleSource src)
+    {
+        if (!_memo.TryGetValue(index, out var value))
+        {
+            throw src.Corrupt(at, $"memo slot {index} is read before it is set");
+        }
+        Push(value);
+    }
+
+    private void Push(object value) => _stack.Add(value);
+
+    private object Peek(int at, PickleSource src)
+    {
+        if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count))
+        {
+            throw src.Corrupt(at, "stack underflow");
+        }
+        return _stack[^1];
+    }
+
+    private object Pop(int at, PickleSource src)
+    {
+        var top = Peek(at, src);
+        _stack.RemoveAt(_stack.Count - 1);
+        return top;
+    }
+
+    private object[] PopMark(int at, PickleSource src)
+    {
+        if (_marks.Count == 0)
+        {
+            throw src.Corrupt(at, "no MARK to pop to");
+        }
+        int mark = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        var items = _stack.GetRange(mark, _stack.Count - mark).ToArray();
+        _stack.RemoveRange(mark, _stack.Count - mark);
+        return items;
+    }
+}

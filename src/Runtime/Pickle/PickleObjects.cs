@@ -1,0 +1,152 @@
+using System.Numerics;
+
+namespace StateDict.Pickle;
+
+// The pickle VM's object model: plain data only. Python ints are long (or BigInteger when wider),
+// floats are double, str is string, bool is bool, None is PyNone.Value. Nothing here can run.
+
+/// <summary>Python's None.</summary>
+internal sealed class PyNone
+{
+    public static readonly PyNone Value = new();
+
+    private PyNone()
+    {
+    }
+
+    public override string ToString() => "None";
+}
+
+/// <summary>A reference to a Python global by name (GLOBAL, STACK_GLOBAL, INST). Never resolved.</summary>
+internal sealed record PyGlobal(string Module, string Name, long Offset)
+{
+    public string FullName => $"{Module}.{Name}";
+
+    public bool Is(string module, string name) => Module == module && Name == name;
+
+    public override string ToString() => FullName;
+}
+
+internal sealed class PyTuple(object[] items)
+{
+    public static readonly PyTuple Empty = new([]);
+
+    public object[] Items { get; } = items;
+}
+
+internal sealed class PyList
+{
+    public List<object> Items { get; } = [];
+}
+
+/// <summary>A dict in insertion order. Duplicate keys are kept; the torch layer rejects them.</summary>
+internal sealed class PyDict
+{
+    public List<KeyValuePair<object, object>> Items { get; } = [];
+}
+
+internal sealed class PySet(bool frozen)
+{
+    public bool Frozen { get; } = frozen;
+
+    public List<object> Items { get; } = [];
+}
+
+internal sealed class PyBytes(byte[] data, bool mutable)
+{
+    public byte[] Data { get; } = data;
+
+    /// <summary>True for bytearray.</summary>
+    public bool Mutable { get; } = mutable;
+}
+
+internal enum CallKind
+{
+    /// <summary>REDUCE: callable(*args).</summary>
+    Reduce,
+    /// <summary>NEWOBJ / NEWOBJ_EX: cls.__new__(cls, *args, **kwargs).</summary>
+    NewObj,
+    /// <summary>INST / OBJ: protocol-0/1 class instantiation.</summary>
+    Instantiate,
+}
+
+/// <summary>
+/// What a pickle would have called, kept as data: the callable, its arguments, and what later opcodes
+/// did to the result (BUILD states, SETITEM(S) items, APPEND(S) items).
+/// </summary>
+internal sealed class PyCall(object callable, PyTuple args, CallKind kind, long offset)
+{
+    public object Callable { get; } = callable;
+
+    public PyTuple Args { get; } = args;
+
+    public CallKind Kind { get; } = kind;
+
+    public long Offset { get; } = offset;
+
+    public object? Kwargs { get; init; }
+
+    public List<object> States { get; } = [];
+
+    public List<KeyValuePair<object, object>> SetItems { get; } = [];
+
+    public List<object> Appended { get; } = [];
+
+    /// <summary>The callable when it is a plain global reference.</summary>
+    public PyGlobal? Global => Callable as PyGlobal;
+}
+
+/// <summary>A persistent id (BINPERSID / PERSID): how torch points from the pickle to storage records.</summary>
+internal sealed class PyPersistentId(object id, long offset)
+{
+    public object Id { get; } = id;
+
+    public long Offset { get; } = offset;
+}
+
+internal static class PyValue
+{
+    /// <summary>Python's <c>str()</c> of a scalar key (dict keys become path segments).</summary>
+    public static string? KeyString(object key) => key switch
+    {
+        string s => s,
+        long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        BigInteger b => b.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        bool b => b ? "True" : "False",
+        double d => PythonFloat(d),
+        PyNone => "None",
+        _ => null,
+    };
+
+    public static string TypeName(object value) => value switch
+    {
+        string => "str",
+        long or BigInteger => "int",
+        double => "float",
+        bool => "bool",
+        PyNone => "None",
+        PyTuple => "tuple",
+        PyList => "list",
+        PyDict => "dict",
+        PySet s => s.Frozen ? "frozenset" : "set",
+        PyBytes b => b.Mutable ? "bytearray" : "bytes",
+        PyGlobal g => $"global {g.FullName}",
+        PyCall c => c.Global is { } g ? $"{g.FullName}(...)" : "call result",
+        PyPersistentId => "persistent id",
+        _ => value.GetType().Name,
+    };
+
+    public static string PythonFloat(double d)
+    {
+        if (double.IsNaN(d))
+        {
+            return "nan";
+        }
+        if (double.IsInfinity(d))
+        {
+            return d > 0 ? "inf" : "-inf";
+        }
+        var s = d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return s.Contains('.') || s.Contains('E') ? s : s + ".0";
+    }
+}

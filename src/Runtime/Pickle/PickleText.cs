@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace StateDict.Pickle;
+
+/// <summary>The text arguments of protocol-0 opcodes (INT, LONG, FLOAT, STRING, UNICODE, GET/PUT, GLOBAL).</summary>
+internal static class PickleText
+{
+    public static string Ascii(ReadOnlySpan<byte> line, int at, PickleSource src)
+    {
+        foreach (byte b in line)
+        {
+            if (b >= 0x80)
+            {
+                throw src.Corrupt(at, "text argument is not ASCII");
+            }
+        }
+        return Encoding.ASCII.GetString(line);
+    }
+
+    /// <summary>INT ("I01" is True, "I00" False) and LONG ("L123L") arguments.</summary>
+    public static object ParseIntLine(ReadOnlySpan<byte> line, bool allowBool, int at, PickleSource src, CheckpointLimits limits)
+    {
+        if (allowBool && line.SequenceEqual("01"u8))
+        {
+            return true;
+        }
+        if (allowBool && line.SequenceEqual("00"u8))
+        {
+            return false;
+        }
+        if (!allowBool && line.Length > 0 && line[^1] == (byte)'L')
+        {
+            line = line[..^1];
+        }
+        // Decimal parsing is superlinear in the digit count: bound it like Python's int_max_str_digits.
+        int maxDigits = (int)Math.Min(4300, limits.MaxIntegerBytes * 2.5 + 2);
+        if (line.Length == 0 || line.Length > maxDigits)
+        {
+            throw src.Corrupt(at, line.Length == 0 ? "empty integer" : $"integer text of {line.Length} digits exceeds the budget of {maxDigits}");
+        }
+        if (!BigInteger.TryParse(Ascii(line, at, src), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            throw src.Corrupt(at, "malformed integer text");
+        }
+        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+    }
+
+    public static double ParseFloatLine(ReadOnlySpan<byte> line, int at, PickleSource src)
+    {
+        var text = Ascii(line, at, src);
+        return text switch
+        {
+            "nan" => double.NaN,
+            "inf" => double.PositiveInfinity,
+            "-inf" => double.NegativeInfinity,
+            _ when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            _ => throw src.Corrupt(at, "malformed float text"),
+        };
+    }
+
+    public static long ParseMemoIndex(ReadOnlySpan<byte> line, int at, PickleSource src)
+    {
+        if (line.Length is 0 or > 10 || !long.TryParse(Ascii(line, at, src), NumberStyles.None, CultureInfo.InvariantCulture, out long index))
+        {
+            throw src.Corrupt(at, "malformed memo index");
+        }
+        return index;
+    }
+
+    /// <summary>STRING: a Python 2 repr, quoted with ' or ", with backslash escapes.</summary>
+    public static string QuotedString(ReadOnlySpan<byte> line, int at, PickleSource src)
+    {
+        if (line.Length < 2 || line[0] != line[^1] || (line[0] != (byte)'\'' && line[0] != (byte)'"'))
+        {
+            throw src.Corrupt(at, "STRING argument is not quoted");
+        }
+        var body = line[1..^1];
+        var bytes = new List<byte>(body.Length);
+        for (int i = 0; i < body.Length; i++)
+        {
+            byte b = body[i];
+            if (b != (byte)'\\')
+            {
+                bytes.Add(b);
+                continue;
+            }
+            if (++i >= body.Length)
+            {
+                throw src.Corrupt(at, "STRING ends inside an escape");
+            }
+            switch ((char)body[i])
+            {
+                case 'n': bytes.Add((byte)'\n'); break;
+                case 't': bytes.Add((byte)'\t'); break;
+                case 'r': bytes.Add((byte)'\r'); break;
+                case '\\': bytes.Add((byte)'\\'); break;
+                case '\'': bytes.Add((byte)'\''); break;
+                case '"': bytes.Add((byte)'"'); break;
+                case 'x':
+                    if (i + 2 >= body.Length)
+                    {
+                        throw src.Corrupt(at, "STRING has a truncated \\x escape");
+                    }
+                    bytes.Add(Hex(body.Slice(i + 1, 2), at, src));
+                    i += 2;
+                    break;
+                default:
+                    bytes.Add((byte)'\\');
+                    bytes.Add(body[i]);
+                    break;
+            }
+        }
+        return Encoding.Latin1.GetString(bytes.ToArray());
+    }
+
+    /// <summary>UNICODE: raw-unicode-escape, i.e. Latin-1 with \uXXXX and \UXXXXXXXX escapes.</summary>
+    public static string RawUnicodeEscape(ReadOnlySpan<byte> line, int at, PickleSource src)
+    {
+        var text = new StringBuilder(line.Length);
+        for (int i = 0; i < line.Length; i++)
+        {
+            int digits = line[i] == (byte)'\\' && i + 1 < line.Length ? line[i + 1] switch
+            {
+                (byte)'u' => 4,
+                (byte)'U' => 8,
+                _ => 0,
+            } : 0;
+            if (digits == 0)
+            {
+                text.Append((char)line[i]);
+                continue;
+            }
+            if (i + 2 + digits > line.Length)
+            {
+                throw src.Corrupt(at, "UNICODE has a truncated escape");
+            }
+            if (!int.TryParse(Ascii(line.Slice(i + 2, digits), at, src), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code)
+                || code < 0 || code > 0x10FFFF)
+            {
+                throw src.Corrupt(at, "UNICODE has a malformed escape");
+            }
+            text.Append(char.ConvertFromUtf32(code is >= 0xD800 and <= 0xDFFF ? 0xFFFD : code));
+            i += 1 + digits;
+        }
+        return text.ToString();
+    }
+
+    private static byte Hex(ReadOnlySpan<byte> digits, int at, PickleSource src) =>
+        byte.TryParse(Ascii(digits, at, src), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b)
+            ? b
+            : throw src.Corrupt(at, "STRING has a malformed \\x escape");
+}

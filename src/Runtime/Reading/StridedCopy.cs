@@ -1,0 +1,54 @@
+namespace StateDict.Reading;
+
+/// <summary>Materializes a strided view (transposed, sliced, expanded, permuted) as a row-major array.</summary>
+internal static class StridedCopy
+{
+    public static T[] Gather<T>(ReadOnlySpan<T> storage, long offset, ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long count)
+    {
+        var result = GC.AllocateUninitializedArray<T>(checked((int)count));
+        if (count == 0)
+        {
+            return result;
+        }
+        int rank = shape.Length;
+        int inner = rank - 1;
+        long innerSize = shape[inner];
+        long innerStride = strides[inner];
+        Span<long> index = stackalloc long[rank];
+        long source = offset;
+        int written = 0;
+        while (true)
+        {
+            // One row of the innermost dimension.
+            if (innerStride == 1)
+            {
+                storage.Slice((int)source, (int)innerSize).CopyTo(result.AsSpan(written));
+                written += (int)innerSize;
+            }
+            else
+            {
+                long at = source;
+                for (long i = 0; i < innerSize; i++, at += innerStride)
+                {
+                    result[written++] = storage[(int)at];
+                }
+            }
+            // Odometer over the outer dimensions.
+            int d = inner - 1;
+            for (; d >= 0; d--)
+            {
+                source += strides[d];
+                if (++index[d] < shape[d])
+                {
+                    break;
+                }
+                source -= strides[d] * shape[d];
+                index[d] = 0;
+            }
+            if (d < 0)
+            {
+                return result;
+            }
+        }
+    }
+}

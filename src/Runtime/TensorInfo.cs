@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using StateDict.Torch;
+
+namespace StateDict;
+
+/// <summary>
+/// What a checkpoint says about one tensor, before any of its bytes are read: key, dtype, shape,
+/// strides and offset into its storage, exactly as PyTorch recorded them.
+/// </summary>
+/// <example>
+/// <code>
+/// foreach (var (key, info) in checkpoint.Tensors)
+///     Console.WriteLine($"{key}: {info.DType.Name()} [{string.Join(", ", info.Shape)}]");
+/// </code>
+/// </example>
+public sealed class TensorInfo
+{
+    internal TensorInfo(string key, DType dtype, ImmutableArray<long> shape, ImmutableArray<long> strides,
+        long storageOffset, long elementCount, bool isParameter, StorageSlice storage)
+    {
+        Key = key;
+        DType = dtype;
+        Shape = shape;
+        Strides = strides;
+        StorageOffset = storageOffset;
+        ElementCount = elementCount;
+        IsParameter = isParameter;
+        Storage = storage;
+        IsContiguous = ComputeContiguous(shape, strides);
+    }
+
+    /// <summary>The flattened key, e.g. <c>fc1.weight</c> or <c>optimizer.state.0.momentum_buffer</c>.</summary>
+    public string Key { get; }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The size of each dimension (empty for a 0-d scalar).</summary>
+    public ImmutableArray<long> Shape { get; }
+
+    /// <summary>The stride of each dimension in elements, as stored (views may be non-contiguous).</summary>
+    public ImmutableArray<long> Strides { get; }
+
+    /// <summary>Offset of the first element within the storage, in elements.</summary>
+    public long StorageOffset { get; }
+
+    /// <summary>Number of elements (the product of <see cref="Shape"/>; 1 for a scalar).</summary>
+    public long ElementCount { get; }
+
+    /// <summary>Bytes the tensor occupies once made contiguous.</summary>
+    public long ByteLength => ElementCount * DType.ElementSize();
+
+    /// <summary>True when the tensor was pickled as an <c>nn.Parameter</c>.</summary>
+    public bool IsParameter { get; }
+
+    /// <summary>True when the strides are row-major for the shape, so the bytes can be handed out without a copy.</summary>
+    public bool IsContiguous { get; }
+
+    /// <summary>The storage record holding the bytes (its key within the checkpoint).</summary>
+    public string StorageKey => Storage.Root.Key;
+
+    internal StorageSlice Storage { get; }
+
+    /// <summary>Returns a copy under another key (used when a prefix is selected or stripped).</summary>
+    internal TensorInfo WithKey(string key) =>
+        new(key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Key}: {DType.Name()} [{string.Join(", ", Shape)}]";
+
+    private static bool ComputeContiguous(ImmutableArray<long> shape, ImmutableArray<long> strides)
+    {
+        long expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 0)
+            {
+                return true;
+            }
+            if (shape[i] != 1 && strides[i] != expected)
+            {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+}

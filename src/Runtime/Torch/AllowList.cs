@@ -1,0 +1,86 @@
+using StateDict.Pickle;
+
+namespace StateDict.Torch;
+
+/// <summary>
+/// The Python globals a checkpoint may name, in the spirit of <c>torch.load(weights_only=True)</c>.
+/// A name on this list is still never resolved or called: <see cref="TorchReader"/> interprets each one as data.
+/// Any other name makes the whole file refused.
+/// </summary>
+internal static class AllowList
+{
+    public const string RebuildTensor = "torch._utils._rebuild_tensor";
+    public const string RebuildTensorV2 = "torch._utils._rebuild_tensor_v2";
+    public const string RebuildTensorV3 = "torch._utils._rebuild_tensor_v3";
+    public const string RebuildParameter = "torch._utils._rebuild_parameter";
+    public const string RebuildParameterWithState = "torch._utils._rebuild_parameter_with_state";
+    public const string OrderedDict = "collections.OrderedDict";
+    public const string Size = "torch.Size";
+    public const string Device = "torch.device";
+    public const string UntypedStorage = "torch.storage.UntypedStorage";
+    public const string CodecsEncode = "_codecs.encode";
+    public const string Set = "builtins.set";
+    public const string FrozenSet = "builtins.frozenset";
+    public const string ByteArray = "builtins.bytearray";
+    public const string Complex = "builtins.complex";
+
+    /// <summary>Typed storage classes (module <c>torch</c>) and the dtype each holds.</summary>
+    public static readonly IReadOnlyDictionary<string, DType> StorageTypes = new Dictionary<string, DType>
+    {
+        ["torch.DoubleStorage"] = DType.Float64,
+        ["torch.FloatStorage"] = DType.Float32,
+        ["torch.HalfStorage"] = DType.Float16,
+        ["torch.BFloat16Storage"] = DType.BFloat16,
+        ["torch.LongStorage"] = DType.Int64,
+        ["torch.IntStorage"] = DType.Int32,
+        ["torch.ShortStorage"] = DType.Int16,
+        ["torch.CharStorage"] = DType.Int8,
+        ["torch.ByteStorage"] = DType.UInt8,
+        ["torch.BoolStorage"] = DType.Bool,
+        ["torch.ComplexFloatStorage"] = DType.Complex64,
+        ["torch.ComplexDoubleStorage"] = DType.Complex128,
+    };
+
+    /// <summary>Quantized storages: known and harmless, but their tensors are not read yet.</summary>
+    public static readonly IReadOnlySet<string> QuantizedStorageTypes = new HashSet<string>
+    {
+        "torch.QInt8Storage", "torch.QInt32Storage", "torch.QUInt8Storage", "torch.QUInt4x2Storage", "torch.QUInt2x4Storage",
+    };
+
+    private static readonly HashSet<string> Others =
+    [
+        RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter, RebuildParameterWithState,
+        OrderedDict, Size, Device, UntypedStorage, CodecsEncode, Set, FrozenSet, ByteArray, Complex,
+    ];
+
+    public static bool IsAllowed(PyGlobal global) =>
+        Others.Contains(global.FullName)
+        || StorageTypes.ContainsKey(global.FullName)
+        || QuantizedStorageTypes.Contains(global.FullName)
+        || TryDType(global, out _);
+
+    /// <summary>A dtype named as a global, e.g. <c>torch.float32</c> (how <c>_rebuild_tensor_v3</c> passes it).</summary>
+    public static bool TryDType(PyGlobal global, out DType dtype)
+    {
+        dtype = default;
+        return global.Module == "torch" && DTypeInfo.TryParse(global.Name, out dtype);
+    }
+
+    /// <summary>Throws, listing every global of the pickle that is not allowed, if there is any.</summary>
+    public static void Check(PickleResult pickle, PickleSource source, string? tolerated = null)
+    {
+        var refused = pickle.Globals.Where(g => !IsAllowed(g) && g.FullName != tolerated).ToList();
+        if (refused.Count == 0)
+        {
+            return;
+        }
+        var listed = string.Join(", ", refused.Select(g => $"{g.FullName} (byte {g.Offset})"));
+        string hint = refused.Any(g => g.Module == "__main__" || g.Module.StartsWith("torch.nn", StringComparison.Ordinal))
+            ? " This looks like a whole pickled model (torch.save(model)); save model.state_dict() instead."
+            : "";
+        throw new CheckpointUnsafeException(source.FilePath,
+            $"refused: {source.Part} references {(refused.Count == 1 ? "a global" : "globals")} outside the allow-list: {listed}. " +
+            $"Loading it with Python's pickle would import and call {(refused.Count == 1 ? "it" : "them")}; StateDict executed nothing.{hint}",
+            refused.Select(g => g.FullName).ToList());
+    }
+}
