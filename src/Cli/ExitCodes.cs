@@ -9,7 +9,7 @@ internal static class ExitCodes
     public const int Unsafe = 3;
 
     /// <summary>Runs a command body; a bad file becomes a one-line message on stderr and its exit code, never a stack trace.</summary>
-    public static int Guard(Func<int> body)
+    public static int Guard(CliOutput io, Func<int> body)
     {
         try
         {
@@ -17,27 +17,27 @@ internal static class ExitCodes
         }
         catch (CheckpointUnsafeException e)
         {
-            Console.Error.WriteLine($"statedict: {e.Message}");
+            io.Error.WriteLine($"statedict: {e.Message}");
             return Unsafe;
         }
         catch (CheckpointException e)
         {
-            Console.Error.WriteLine($"statedict: {e.Message}");
+            io.Error.WriteLine($"statedict: {e.Message}");
             return Unreadable;
         }
         catch (KeyNotFoundException e)
         {
-            Console.Error.WriteLine($"statedict: {e.Message}");
+            io.Error.WriteLine($"statedict: {e.Message}");
             return Unreadable;
         }
         catch (IOException e)
         {
-            Console.Error.WriteLine($"statedict: {e.Message}");
+            io.Error.WriteLine($"statedict: {e.Message}");
             return Unreadable;
         }
         catch (UnauthorizedAccessException e)
         {
-            Console.Error.WriteLine($"statedict: {e.Message}");
+            io.Error.WriteLine($"statedict: {e.Message}");
             return Unreadable;
         }
     }

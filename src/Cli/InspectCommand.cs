@@ -8,24 +8,24 @@ namespace StateDict.Cli;
 /// <summary><c>statedict inspect FILE [--json] [--hash]</c>: what a checkpoint holds.</summary>
 internal static class InspectCommand
 {
-    public static Command Create()
+    public static Command Create(CliOutput io)
     {
         var file = new Argument<string>("file") { Description = "The checkpoint (.pth, .pt, .bin, .ckpt)." };
         var json = new Option<bool>("--json") { Description = "Print JSON: {file, format, tensors[{key, dtype, shape, sha256?}], values}." };
         var hash = new Option<bool>("--hash") { Description = "Add each tensor's SHA-256 over its contiguous row-major little-endian bytes." };
         var prefix = new Option<string?>("--prefix") { Description = "Show only keys under this prefix (e.g. 'model.'), with the prefix removed." };
         var command = new Command("inspect", "List a checkpoint's tensors (key, dtype, shape, bytes) and plain values.") { file, json, hash, prefix };
-        command.SetAction(parse => ExitCodes.Guard(() =>
+        command.SetAction(parse => ExitCodes.Guard(io, () =>
         {
             using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix) });
             var hashes = parse.GetValue(hash) ? Hashes(checkpoint) : null;
             if (parse.GetValue(json))
             {
-                WriteJson(checkpoint, hashes);
+                WriteJson(io.Out, checkpoint, hashes);
             }
             else
             {
-                WriteTable(checkpoint, hashes);
+                WriteTable(io.Out, checkpoint, hashes);
             }
             return ExitCodes.Ok;
         }));
@@ -35,10 +35,10 @@ internal static class InspectCommand
     private static Dictionary<string, string> Hashes(Checkpoint checkpoint) =>
         checkpoint.Tensors.Keys.ToDictionary(k => k, k => Convert.ToHexStringLower(SHA256.HashData(checkpoint.ReadBytes(k).Span)));
 
-    private static void WriteJson(Checkpoint checkpoint, Dictionary<string, string>? hashes)
+    private static void WriteJson(TextWriter output, Checkpoint checkpoint, Dictionary<string, string>? hashes)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+        using var buffer = new MemoryStream();
+        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true });
         writer.WriteStartObject();
         writer.WriteString("file", Path.GetFileName(checkpoint.Path));
         writer.WriteString("format", checkpoint.Format.ToString().ToLowerInvariant());
@@ -65,10 +65,10 @@ internal static class InspectCommand
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();
-        stdout.WriteByte((byte)'\n');
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    private static void WriteTable(Checkpoint checkpoint, Dictionary<string, string>? hashes)
+    private static void WriteTable(TextWriter output, Checkpoint checkpoint, Dictionary<string, string>? hashes)
     {
         var rows = checkpoint.Tensors.Values.Select(t => new[]
         {
@@ -76,21 +76,21 @@ internal static class InspectCommand
             hashes?[t.Key] ?? "",
         }).ToList();
         string[] header = hashes is null ? ["key", "dtype", "shape", "bytes"] : ["key", "dtype", "shape", "bytes", "sha256"];
-        Console.WriteLine($"{checkpoint.Path} ({checkpoint.Format.ToString().ToLowerInvariant()} format)");
-        Console.WriteLine();
-        TextTable.Write(Console.Out, header, rows.Select(r => r[..header.Length]).ToList(), rightAligned: 3);
+        output.WriteLine($"{checkpoint.Path} ({checkpoint.Format.ToString().ToLowerInvariant()} format)");
+        output.WriteLine();
+        TextTable.Write(output, header, rows.Select(r => r[..header.Length]).ToList(), rightAligned: 3);
         long bytes = checkpoint.Tensors.Values.Sum(t => t.ByteLength);
         long elements = checkpoint.Tensors.Values.Sum(t => t.ElementCount);
-        Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{checkpoint.Tensors.Count} tensors, {elements:N0} elements, {bytes:N0} bytes ({bytes / 1048576.0:0.##} MiB)"));
         if (checkpoint.Values.Count > 0)
         {
-            Console.WriteLine();
-            Console.WriteLine($"{checkpoint.Values.Count} values:");
+            output.WriteLine();
+            output.WriteLine($"{checkpoint.Values.Count} values:");
             foreach (var (key, value) in checkpoint.Values)
             {
-                Console.WriteLine($"  {key} = {JsonValues.Display(value)}");
+                output.WriteLine($"  {key} = {JsonValues.Display(value)}");
             }
         }
     }

@@ -10,12 +10,9 @@ internal static class JsonValues
 {
     public static void WriteShape(Utf8JsonWriter writer, string name, ImmutableArray<long> shape)
     {
-        writer.WriteStartArray(name);
-        foreach (long d in shape)
-        {
-            writer.WriteNumberValue(d);
-        }
-        writer.WriteEndArray();
+        // One line per shape reads better than one line per dimension.
+        writer.WritePropertyName(name);
+        writer.WriteRawValue($"[{string.Join(", ", shape)}]");
     }
 
     public static void Write(Utf8JsonWriter writer, object? value)

@@ -8,25 +8,34 @@ internal static class SchemaCommand
 {
     public const string FormatName = "statedict-schema/1";
 
-    public static Command Create()
+    public static Command Create(CliOutput io)
     {
         var file = new Argument<string>("file") { Description = "The checkpoint (.pth, .pt, .bin, .ckpt)." };
         var output = new Option<string?>("--output", "-o") { Description = "Write the schema to this file instead of standard output." };
         var prefix = new Option<string?>("--prefix") { Description = "Only keys under this prefix (e.g. 'model.'), with the prefix removed." };
         var command = new Command("schema", "Write the schema (keys, dtypes, shapes) the source generator reads.") { file, output, prefix };
-        command.SetAction(parse => ExitCodes.Guard(() =>
+        command.SetAction(parse => ExitCodes.Guard(io, () =>
         {
             using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix) });
+            string json = Json(checkpoint);
             string? path = parse.GetValue(output);
-            using var stream = path is null ? Console.OpenStandardOutput() : File.Create(path);
-            Write(checkpoint, stream);
+            if (path is null)
+            {
+                io.Out.Write(json);
+            }
+            else
+            {
+                File.WriteAllText(path, json);
+            }
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    private static void Write(Checkpoint checkpoint, Stream stream)
+    /// <summary>The schema as JSON text: tensors in file order.</summary>
+    public static string Json(Checkpoint checkpoint)
     {
+        using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartObject();
@@ -42,6 +51,6 @@ internal static class SchemaCommand
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-        stream.WriteByte((byte)'\n');
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 }
