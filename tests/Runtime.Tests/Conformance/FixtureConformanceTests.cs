@@ -3,7 +3,7 @@ using System.Text.Json;
 using StateDict.Tests.Support;
 using Xunit;
 
-namespace StateDict.Tests.Fixtures;
+namespace StateDict.Tests.Conformance;
 
 /// <summary>Every fixture reads exactly as PyTorch recorded it: keys in order, dtypes, shapes, strides, offsets, values, SHA-256.</summary>
 public class FixtureConformanceTests
