@@ -22,11 +22,9 @@ public static class CliApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-            {
-                stderr.WriteLine($"statedict: {error.Message}");
-            }
-            stderr.WriteLine("Try 'statedict --help'.");
+            // One line, whatever the number of errors: scripts read the first line of stderr.
+            var messages = parsed.Errors.Select(e => e.Message.TrimEnd('.'));
+            stderr.WriteLine($"statedict: {string.Join("; ", messages)}. Try 'statedict --help'.");
             return ExitCodes.Usage;
         }
         return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
@@ -35,3 +33,34 @@ public static class CliApp
 
 /// <summary>Where a command writes: its result to <see cref="Out"/>, messages to <see cref="Error"/>.</summary>
 internal sealed record CliOutput(TextWriter Out, TextWriter Error);
+
+/// <summary>Arguments and options shared by the commands.</summary>
+internal static class CliArguments
+{
+    /// <summary>The FILE argument. An empty name is a usage error (exit 2), not an exception.</summary>
+    public static Argument<string> File()
+    {
+        var file = new Argument<string>("file") { Description = "The checkpoint (.pth, .pt, .bin, .ckpt)." };
+        file.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+            {
+                result.AddError("the FILE argument is empty");
+            }
+        });
+        return file;
+    }
+
+    /// <summary>Refuses an empty path given to a path option (e.g. <c>-o ""</c>) as a usage error.</summary>
+    public static Option<string?> NonEmptyPath(this Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && string.IsNullOrWhiteSpace(result.GetValueOrDefault<string?>()))
+            {
+                result.AddError($"the {option.Name} option is empty");
+            }
+        });
+        return option;
+    }
+}

@@ -10,7 +10,7 @@ internal static class InspectCommand
 {
     public static Command Create(CliOutput io)
     {
-        var file = new Argument<string>("file") { Description = "The checkpoint (.pth, .pt, .bin, .ckpt)." };
+        var file = CliArguments.File();
         var json = new Option<bool>("--json") { Description = "Print JSON: {file, format, tensors[{key, dtype, shape, sha256?}], values}." };
         var hash = new Option<bool>("--hash") { Description = "Add each tensor's SHA-256 over its contiguous row-major little-endian bytes." };
         var prefix = new Option<string?>("--prefix") { Description = "Show only keys under this prefix (e.g. 'model.'), with the prefix removed." };

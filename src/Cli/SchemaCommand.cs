@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace StateDict.Cli;
@@ -10,8 +12,8 @@ internal static class SchemaCommand
 
     public static Command Create(CliOutput io)
     {
-        var file = new Argument<string>("file") { Description = "The checkpoint (.pth, .pt, .bin, .ckpt)." };
-        var output = new Option<string?>("--output", "-o") { Description = "Write the schema to this file instead of standard output." };
+        var file = CliArguments.File();
+        var output = new Option<string?>("--output", "-o") { Description = "Write the schema to this file instead of standard output." }.NonEmptyPath();
         var prefix = new Option<string?>("--prefix") { Description = "Only keys under this prefix (e.g. 'model.'), with the prefix removed." };
         var command = new Command("schema", "Write the schema (keys, dtypes, shapes) the source generator reads.") { file, output, prefix };
         command.SetAction(parse => ExitCodes.Guard(io, () =>
@@ -32,25 +34,20 @@ internal static class SchemaCommand
         return command;
     }
 
-    /// <summary>The schema as JSON text: tensors in file order.</summary>
+    /// <summary>The schema as JSON text: one line per tensor, in file order.</summary>
     public static string Json(Checkpoint checkpoint)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        var text = new StringBuilder();
+        text.Append("{\n  \"format\": \"").Append(FormatName).Append("\",\n  \"tensors\": {");
+        string separator = "\n";
+        foreach (var info in checkpoint.Tensors.Values)
         {
-            writer.WriteStartObject();
-            writer.WriteString("format", FormatName);
-            writer.WriteStartObject("tensors");
-            foreach (var info in checkpoint.Tensors.Values)
-            {
-                writer.WriteStartObject(info.Key);
-                writer.WriteString("dtype", info.DType.Name());
-                JsonValues.WriteShape(writer, "shape", info.Shape);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
+            text.Append(separator)
+                .Append("    \"").Append(JsonEncodedText.Encode(info.Key, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).Append("\": ")
+                .Append("{\"dtype\": \"").Append(info.DType.Name()).Append("\", \"shape\": [").Append(string.Join(", ", info.Shape)).Append("]}");
+            separator = ",\n";
         }
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+        text.Append(checkpoint.Tensors.Count == 0 ? "}\n}\n" : "\n  }\n}\n");
+        return text.ToString();
     }
 }

@@ -23,6 +23,20 @@ public sealed record LoadOptions
     /// </summary>
     public string? StripPrefix { get; init; }
 
+    /// <summary>
+    /// For generated classes: when true (the default, like <c>load_state_dict(strict=True)</c>), keys the schema does not
+    /// list are an error; when false they are ignored and listed in <see cref="BindingReport.IgnoredKeys"/>.
+    /// Missing keys and dtype or shape mismatches are always errors.
+    /// </summary>
+    public bool Strict { get; init; } = true;
+
+    /// <summary>
+    /// For generated classes: when no <see cref="Prefix"/> is given, detect the common wrappers (<c>module.</c>,
+    /// <c>_orig_mod.</c>, <c>model.</c>, <c>state_dict.</c>, <c>model_state_dict.</c>) and report the one used in
+    /// <see cref="BindingReport.Prefix"/>. Default true.
+    /// </summary>
+    public bool DetectPrefix { get; init; } = true;
+
     /// <summary>Resource budgets for hostile files. Defaults to <see cref="CheckpointLimits.Default"/>.</summary>
     public CheckpointLimits Limits { get; init; } = CheckpointLimits.Default;
 }

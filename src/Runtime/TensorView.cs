@@ -78,7 +78,10 @@ public sealed class TensorView<T> where T : unmanaged
     public T[] ToArray() => _memory.ToArray();
 
     /// <summary>The elements as a System.Numerics.Tensors span with this tensor's shape (no copy).</summary>
-    public ReadOnlyTensorSpan<T> AsTensorSpan() => new(_memory.Span, Lengths());
+    public ReadOnlyTensorSpan<T> AsTensorSpan() =>
+        // An empty tensor's memory has a null reference, which ReadOnlyTensorSpan refuses for every shape ([0, 4] included);
+        // the span of an empty array is accepted.
+        new(_memory.IsEmpty ? new ReadOnlySpan<T>(Array.Empty<T>()) : _memory.Span, Lengths());
 
     /// <summary>Copies the elements into a new System.Numerics.Tensors <see cref="Tensor{T}"/> with this tensor's shape.</summary>
     public Tensor<T> ToTensor() => Tensor.Create(ToArray(), Lengths());

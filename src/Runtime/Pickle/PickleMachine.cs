@@ -49,9 +49,10 @@ internal sealed class PickleMachine
             var op = (PickleOpcode)r.ReadByte();
             if (op == PickleOpcode.Stop)
             {
-                if (_stack.Count == 0)
+                // Like CPython, STOP pops from the current MARK frame: items below an open MARK are not the result.
+                if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count))
                 {
-                    throw r.Source.Corrupt(at, "STOP with an empty stack");
+                    throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
                 return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol);
             }
@@ -76,8 +77,8 @@ internal sealed class PickleMachine
                 }
                 break;
             case PickleOpcode.Frame:
-                long frame = (long)r.ReadUInt64();
-                if (frame > r.Remaining)
+                ulong frame = r.ReadUInt64();
+                if (frame > (ulong)r.Remaining)
                 {
                     throw src.Corrupt(at, $"FRAME declares {frame} bytes but only {r.Remaining} remain");
                 }
@@ -304,7 +305,7 @@ internal sealed class PickleMachine
         }
         var bytes = r.ReadBytes(width, "LONG1/LONG4 digits");
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
 #pragma warning restore CA1859

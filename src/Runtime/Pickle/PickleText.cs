@@ -7,6 +7,8 @@ namespace StateDict.Pickle;
 /// <summary>The text arguments of protocol-0 opcodes (INT, LONG, FLOAT, STRING, UNICODE, GET/PUT, GLOBAL).</summary>
 internal static class PickleText
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public static string Ascii(ReadOnlySpan<byte> line, int at, PickleSource src)
     {
         foreach (byte b in line)
@@ -44,7 +46,7 @@ internal static class PickleText
         {
             throw src.Corrupt(at, "malformed integer text");
         }
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     public static double ParseFloatLine(ReadOnlySpan<byte> line, int at, PickleSource src)
@@ -69,7 +71,10 @@ internal static class PickleText
         return index;
     }
 
-    /// <summary>STRING: a Python 2 repr, quoted with ' or ", with backslash escapes.</summary>
+    /// <summary>
+    /// STRING: a Python 2 repr, quoted with ' or ", with backslash escapes. The unescaped bytes are UTF-8, as for
+    /// BINSTRING (torch.load unpickles with <c>encoding='utf-8'</c>).
+    /// </summary>
     public static string QuotedString(ReadOnlySpan<byte> line, int at, PickleSource src)
     {
         if (line.Length < 2 || line[0] != line[^1] || (line[0] != (byte)'\'' && line[0] != (byte)'"'))
@@ -112,7 +117,14 @@ internal static class PickleText
                     break;
             }
         }
-        return Encoding.Latin1.GetString(bytes.ToArray());
+        try
+        {
+            return StrictUtf8.GetString(bytes.ToArray());
+        }
+        catch (DecoderFallbackException)
+        {
+            throw src.Corrupt(at, "STRING is not valid UTF-8");
+        }
     }
 
     /// <summary>UNICODE: raw-unicode-escape, i.e. Latin-1 with \uXXXX and \UXXXXXXXX escapes.</summary>

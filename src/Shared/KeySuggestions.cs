@@ -1,6 +1,9 @@
+using System;
+using System.Collections.Generic;
+
 namespace StateDict;
 
-/// <summary>"Did you mean" for keys: the closest candidate by edit distance, if it is close enough to be a typo.</summary>
+/// <summary>"Did you mean" for keys (shared by the runtime and the generator): the closest candidate by edit distance, if it is close enough to be a typo.</summary>
 internal static class KeySuggestions
 {
     public static string? Closest(string key, IEnumerable<string> candidates)

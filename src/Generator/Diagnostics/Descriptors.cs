@@ -1,0 +1,90 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace StateDict.Generator.Diagnostics
+{
+    /// <summary>Every diagnostic the generator reports. Ids are stable: never reuse or renumber one.</summary>
+    internal static class Descriptors
+    {
+        private const string Category = "StateDict";
+        private const string HelpBase = "https://github.com/statedict/statedict/blob/main/docs/diagnostics.md#";
+
+        public static readonly DiagnosticDescriptor SchemaNotFound = Error("SD0001", "Schema file not found",
+            "Schema file '{0}' is not in AdditionalFiles{1}",
+            "Add the schema to the project with <AdditionalFiles Include=\"path/to/model.schema.json\" />; the attribute path is relative to the project directory.");
+
+        public static readonly DiagnosticDescriptor MalformedJson = Error("SD0002", "Malformed schema JSON",
+            "Schema '{0}' is not valid JSON: {1}",
+            "Fix the JSON at the reported line and column, or regenerate the schema with 'statedict schema model.pth -o model.schema.json'.");
+
+        public static readonly DiagnosticDescriptor NotASchema = Error("SD0003", "Not a StateDict schema",
+            "Schema '{0}': {1}",
+            "A schema is {\"format\": \"statedict-schema/1\", \"tensors\": {\"key\": {\"dtype\": \"float32\", \"shape\": [..]}}}, as 'statedict schema' writes it.");
+
+        public static readonly DiagnosticDescriptor UnknownDType = Error("SD0004", "Unknown dtype",
+            "Tensor '{0}' has unknown dtype '{1}'",
+            "Use a PyTorch dtype name: float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64, complex128, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2.");
+
+        public static readonly DiagnosticDescriptor BadShape = Error("SD0005", "Invalid shape",
+            "Tensor '{0}' has an invalid shape: {1}",
+            "A shape is a JSON array of non-negative integers, [] for a scalar.");
+
+        public static readonly DiagnosticDescriptor DuplicateKey = Error("SD0006", "Duplicate key",
+            "Key '{0}' appears more than once in the schema",
+            "Each tensor key may appear once.");
+
+        public static readonly DiagnosticDescriptor TensorAndModule = Error("SD0007", "Key is both a tensor and a module",
+            "Key '{0}' is a tensor but also the module prefix of '{1}'",
+            "A key cannot be a tensor and contain other tensors; rename one of them.");
+
+        public static readonly DiagnosticDescriptor InvalidKey = Error("SD0008", "Invalid key",
+            "Key '{0}' is invalid: {1}",
+            "Keys are dotted paths such as 'layer1.0.conv1.weight' with no empty segments.");
+
+        public static readonly DiagnosticDescriptor NotPartial = Error("SD0010", "Class must be partial",
+            "'{0}' has [StateDictSchema] but is not partial",
+            "Declare the class as 'partial' so the generator can add its members.");
+
+        public static readonly DiagnosticDescriptor Generic = Error("SD0011", "Class must not be generic",
+            "'{0}' has [StateDictSchema] but is generic",
+            "Bind the schema to a non-generic class.");
+
+        public static readonly DiagnosticDescriptor ContainerNotPartial = Error("SD0012", "Containing type must be partial",
+            "'{0}' is nested in '{1}', which is not partial",
+            "Make every containing type partial.");
+
+        public static readonly DiagnosticDescriptor UnknownTensorKey = Error("SD0013", "Unknown tensor key",
+            "The schema '{1}' has no key '{0}'{2}",
+            "[TensorKey] must name a key of the schema; check the spelling.");
+
+        public static readonly DiagnosticDescriptor ElementTypeMismatch = Error("SD0014", "Element type does not match the dtype",
+            "'{0}' is {1} in the schema, so the property must be TensorView<{2}>, not {3}",
+            "The element type follows the dtype: float32 float, float64 double, float16 Half, bfloat16 BFloat16, int64 long, int32 int, uint8 byte, bool bool.");
+
+        public static readonly DiagnosticDescriptor BadTensorKeyProperty = Error("SD0015", "Invalid [TensorKey] property",
+            "[TensorKey] property '{0}' must be a non-static partial property with only a getter, of type TensorView<T>",
+            "Declare it as [TensorKey(\"key\")] public partial TensorView<float> Name { get; } with the element type of the key's dtype.");
+
+        public static readonly DiagnosticDescriptor DuplicateTensorKey = Error("SD0016", "Key bound twice",
+            "Key '{0}' is bound by more than one [TensorKey] property",
+            "Bind each key once.");
+
+        public static readonly DiagnosticDescriptor Renamed = new DiagnosticDescriptor("SD0020", "Generated name changed",
+            "Key segment '{0}' of '{1}' became '{2}' instead of '{3}' to avoid a collision",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+            description: "Two keys map to the same C# name, or a key maps to a reserved member name; the later one gets a numbered name. Rename the module in PyTorch, or use [TensorKey] to choose names.",
+            helpLinkUri: HelpBase + "sd0020");
+
+        public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
+        {
+            SchemaNotFound, MalformedJson, NotASchema, UnknownDType, BadShape, DuplicateKey, TensorAndModule, InvalidKey,
+            NotPartial, Generic, ContainerNotPartial, UnknownTensorKey, ElementTypeMismatch, BadTensorKeyProperty,
+            DuplicateTensorKey, Renamed,
+        }.ToDictionary(d => d.Id);
+
+        private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>
+            new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+                description: description, helpLinkUri: HelpBase + id.ToLowerInvariant());
+    }
+}

@@ -1,0 +1,64 @@
+using System.Collections.Generic;
+
+namespace StateDict.Generator.Model
+{
+    /// <summary>PyTorch dtype names and the runtime's element types (mirrors StateDict.DTypeInfo, which an analyzer cannot reference).</summary>
+    internal static class DTypes
+    {
+        /// <summary>name → (DType enum member, fully qualified element type as Roslyn displays it).</summary>
+        private static readonly Dictionary<string, (string Member, string ElementType)> Table = new Dictionary<string, (string, string)>
+        {
+            ["float32"] = ("Float32", "float"),
+            ["float64"] = ("Float64", "double"),
+            ["float16"] = ("Float16", "global::System.Half"),
+            ["bfloat16"] = ("BFloat16", "global::StateDict.BFloat16"),
+            ["int64"] = ("Int64", "long"),
+            ["int32"] = ("Int32", "int"),
+            ["int16"] = ("Int16", "short"),
+            ["int8"] = ("Int8", "sbyte"),
+            ["uint8"] = ("UInt8", "byte"),
+            ["bool"] = ("Bool", "bool"),
+            ["complex64"] = ("Complex64", "global::StateDict.Complex64"),
+            ["complex128"] = ("Complex128", "global::System.Numerics.Complex"),
+            ["uint16"] = ("UInt16", "ushort"),
+            ["uint32"] = ("UInt32", "uint"),
+            ["uint64"] = ("UInt64", "ulong"),
+            ["float8_e4m3fn"] = ("Float8E4M3FN", "global::StateDict.Float8E4M3FN"),
+            ["float8_e5m2"] = ("Float8E5M2", "global::StateDict.Float8E5M2"),
+        };
+
+        private static readonly Dictionary<string, string> Aliases = new Dictionary<string, string>
+        {
+            ["float"] = "float32",
+            ["double"] = "float64",
+            ["half"] = "float16",
+            ["long"] = "int64",
+            ["int"] = "int32",
+            ["short"] = "int16",
+            ["cfloat"] = "complex64",
+            ["cdouble"] = "complex128",
+        };
+
+        public static bool TryCanonical(string name, out string canonical)
+        {
+            canonical = name.StartsWith("torch.", System.StringComparison.Ordinal) ? name.Substring("torch.".Length) : name;
+            if (Aliases.TryGetValue(canonical, out var aliased))
+            {
+                canonical = aliased;
+            }
+            return Table.ContainsKey(canonical);
+        }
+
+        public static string Member(string canonical) => Table[canonical].Member;
+
+        public static string ElementType(string canonical) => Table[canonical].ElementType;
+
+        /// <summary>The short C# name for messages (float, Half, BFloat16, …).</summary>
+        public static string ShortElementType(string canonical)
+        {
+            string full = ElementType(canonical);
+            int dot = full.LastIndexOf('.');
+            return dot < 0 ? full : full.Substring(dot + 1);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace StateDict.Generator.Model
+{
+    /// <summary>An immutable array compared by its elements, so pipeline models stay value-equatable (cache-friendly).</summary>
+    internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IReadOnlyList<T>
+        where T : IEquatable<T>
+    {
+        public static readonly EquatableArray<T> Empty = new EquatableArray<T>(Array.Empty<T>());
+
+        private readonly T[]? _items;
+
+        public EquatableArray(T[] items) => _items = items;
+
+        public int Count => _items?.Length ?? 0;
+
+        public T this[int index] => _items![index];
+
+        public bool Equals(EquatableArray<T> other) => AsSpan().SequenceEqual(other.AsSpan());
+
+        public override bool Equals(object? obj) => obj is EquatableArray<T> other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            int hash = 17;
+            foreach (var item in AsSpan())
+            {
+                hash = unchecked((hash * 31) + (item?.GetHashCode() ?? 0));
+            }
+            return hash;
+        }
+
+        public ReadOnlySpan<T> AsSpan() => _items ?? Array.Empty<T>();
+
+        public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(_items ?? Array.Empty<T>())).GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public static bool operator ==(EquatableArray<T> left, EquatableArray<T> right) => left.Equals(right);
+
+        public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
+    }
+
+    internal static class EquatableArray
+    {
+        public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items)
+            where T : IEquatable<T> => new EquatableArray<T>(items.ToArray());
+    }
+}

@@ -1,0 +1,152 @@
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis.Text;
+using StateDict.Generator.Diagnostics;
+using StateDict.Generator.Model;
+
+namespace StateDict.Generator.Parsing
+{
+    /// <summary>
+    /// Reads a schema file (<c>{"format": "statedict-schema/1", "tensors": {key: {dtype, shape}}}</c>) into a
+    /// <see cref="SchemaFile"/>, with every problem located at its exact span in the file.
+    /// </summary>
+    internal static class SchemaParser
+    {
+        public const string FormatName = "statedict-schema/1";
+
+        public static SchemaFile Parse(string path, SourceText? text, CancellationToken cancellationToken)
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            var tensors = new List<SchemaTensor>();
+            string fileName = System.IO.Path.GetFileName(path);
+            if (text is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotASchema, null, fileName, "the file could not be read"));
+                return Result(path, false, tensors, diagnostics);
+            }
+
+            JsonNode root;
+            try
+            {
+                root = JsonReader.Parse(text.ToString());
+            }
+            catch (JsonSyntaxException e)
+            {
+                var at = LocationInfo.In(path, text, e.Position, 1);
+                var line = at.LineSpan.Start;
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.MalformedJson, at, fileName,
+                    $"{e.Message} (line {line.Line + 1}, column {line.Character + 1})"));
+                return Result(path, false, tensors, diagnostics);
+            }
+
+            if (!(root is JsonObject obj) || !(obj["format"] is JsonString format) || format.Value != FormatName)
+            {
+                var where = root is JsonObject o && o["format"] is JsonNode f ? f : root;
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotASchema, LocationInfo.In(path, text, where.Start, where.Length), fileName,
+                    $"expected \"format\": \"{FormatName}\""));
+                return Result(path, false, tensors, diagnostics);
+            }
+            if (!(obj["tensors"] is JsonObject entries))
+            {
+                var where = obj["tensors"] ?? (JsonNode)obj;
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotASchema, LocationInfo.In(path, text, where.Start, where.Length), fileName,
+                    "expected a \"tensors\" object mapping keys to {\"dtype\", \"shape\"}"));
+                return Result(path, false, tensors, diagnostics);
+            }
+
+            var seen = new Dictionary<string, SchemaTensor>();
+            foreach (var property in entries.Properties)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var keyAt = LocationInfo.In(path, text, property.NameStart, property.NameEnd - property.NameStart);
+                var tensor = ReadTensor(path, text, property, keyAt, diagnostics);
+                if (tensor is null)
+                {
+                    continue;
+                }
+                if (seen.ContainsKey(tensor.Key))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateKey, keyAt, tensor.Key));
+                    continue;
+                }
+                seen.Add(tensor.Key, tensor);
+                tensors.Add(tensor);
+            }
+            CheckPrefixConflicts(seen, tensors, diagnostics);
+            return Result(path, true, tensors, diagnostics);
+        }
+
+        private static SchemaTensor? ReadTensor(string path, SourceText text, JsonProperty property, LocationInfo keyAt, List<DiagnosticInfo> diagnostics)
+        {
+            string key = property.Name;
+            string? keyProblem = key.Length == 0 ? "it is empty"
+                : key.StartsWith(".", System.StringComparison.Ordinal) || key.EndsWith(".", System.StringComparison.Ordinal) || key.Contains("..") ? "it has an empty segment"
+                : null;
+            if (keyProblem != null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidKey, keyAt, key, keyProblem));
+                return null;
+            }
+            if (!(property.Value is JsonObject spec))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotASchema, At(path, text, property.Value), System.IO.Path.GetFileName(path),
+                    $"the entry for '{key}' must be an object {{\"dtype\": ..., \"shape\": [...]}}"));
+                return null;
+            }
+            string? dtype = null;
+            if (!(spec["dtype"] is JsonString dtypeNode) || !DTypes.TryCanonical(dtypeNode.Value, out dtype))
+            {
+                var where = spec["dtype"] ?? spec;
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownDType, At(path, text, where), key,
+                    spec["dtype"] is JsonString s ? s.Value : "(missing)"));
+            }
+            var shape = ReadShape(path, text, key, spec, diagnostics);
+            return dtype is null || shape is null ? null : new SchemaTensor(key, dtype, shape.Value, keyAt);
+        }
+
+        private static EquatableArray<long>? ReadShape(string path, SourceText text, string key, JsonObject spec, List<DiagnosticInfo> diagnostics)
+        {
+            if (!(spec["shape"] is JsonArray array))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadShape, At(path, text, spec["shape"] ?? spec), key, "expected an array of non-negative integers"));
+                return null;
+            }
+            var dims = new long[array.Items.Count];
+            for (int i = 0; i < dims.Length; i++)
+            {
+                if (!(array.Items[i] is JsonNumber number) || !number.TryGetInt64(out dims[i]) || dims[i] < 0)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadShape, At(path, text, array.Items[i]), key, $"dimension {i} is not a non-negative integer"));
+                    return null;
+                }
+            }
+            return new EquatableArray<long>(dims);
+        }
+
+        /// <summary>A key that is a tensor cannot also be the module of another key ('a' and 'a.b').</summary>
+        private static void CheckPrefixConflicts(Dictionary<string, SchemaTensor> keys, List<SchemaTensor> tensors, List<DiagnosticInfo> diagnostics)
+        {
+            var reported = new HashSet<string>();
+            foreach (var tensor in tensors)
+            {
+                for (int dot = tensor.Key.IndexOf('.'); dot >= 0; dot = tensor.Key.IndexOf('.', dot + 1))
+                {
+                    string prefix = tensor.Key.Substring(0, dot);
+                    if (keys.TryGetValue(prefix, out var owner) && reported.Add(prefix))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.TensorAndModule, owner.KeyLocation, prefix, tensor.Key));
+                    }
+                }
+            }
+            if (reported.Count > 0)
+            {
+                tensors.RemoveAll(t => reported.Contains(t.Key));
+            }
+        }
+
+        private static LocationInfo At(string path, SourceText text, JsonNode node) => LocationInfo.In(path, text, node.Start, node.Length);
+
+        private static SchemaFile Result(string path, bool isSchema, List<SchemaTensor> tensors, List<DiagnosticInfo> diagnostics) =>
+            new SchemaFile(path, isSchema, tensors.ToEquatableArray(), diagnostics.ToEquatableArray());
+    }
+}

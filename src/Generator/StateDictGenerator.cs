@@ -1,0 +1,77 @@
+using System;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+using StateDict.Generator.Diagnostics;
+using StateDict.Generator.Emit;
+using StateDict.Generator.Model;
+using StateDict.Generator.Parsing;
+
+namespace StateDict.Generator
+{
+    /// <summary>
+    /// Generates typed parameter classes for <c>[StateDictSchema("x.schema.json")] partial class</c> declarations.
+    /// Wiring only: parsing lives in <see cref="SchemaParser"/> and <see cref="TargetParser"/>, decisions in
+    /// <see cref="Resolution"/> and <see cref="ModuleTreeBuilder"/>, code in <see cref="Emitter"/>.
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed class StateDictGenerator : IIncrementalGenerator
+    {
+        /// <inheritdoc/>
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            // Each schema is parsed on its own, so editing one re-parses only that one.
+            var schemas = context.AdditionalTextsProvider
+                .Where(static text => text.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+                .Select(static (text, ct) => SchemaParser.Parse(text.Path, text.GetText(ct), ct))
+                .WithTrackingName(TrackingNames.Schemas);
+
+            var targets = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    TargetParser.SchemaAttribute,
+                    static (node, _) => node is ClassDeclarationSyntax,
+                    static (ctx, ct) => TargetParser.Parse(ctx, ct))
+                .WithTrackingName(TrackingNames.Targets);
+
+            var projectDirectory = context.AnalyzerConfigOptionsProvider
+                .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.projectdir", out var dir) ? dir : "");
+
+            var resolved = targets
+                .Combine(schemas.Collect())
+                .Combine(projectDirectory)
+                .Select(static (input, _) => Resolution.Resolve(input.Left.Left, input.Left.Right, input.Right))
+                .WithTrackingName(TrackingNames.Resolved);
+
+            context.RegisterSourceOutput(
+                resolved.Select(static (r, _) => r.Spec).WithTrackingName(TrackingNames.Specs),
+                static (spc, spec) =>
+                {
+                    if (spec != null)
+                    {
+                        spc.AddSource(spec.HintName, SourceText.From(Emitter.Emit(spec), Encoding.UTF8));
+                    }
+                });
+
+            context.RegisterSourceOutput(
+                resolved.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics),
+                static (spc, diagnostics) =>
+                {
+                    foreach (var info in diagnostics)
+                    {
+                        spc.ReportDiagnostic(Diagnostic.Create(Descriptors.ById[info.Id], info.Location?.ToLocation(), ToArgs(info)));
+                    }
+                });
+        }
+
+        private static object[] ToArgs(DiagnosticInfo info)
+        {
+            var args = new object[info.Arguments.Count];
+            for (int i = 0; i < args.Length; i++)
+            {
+                args[i] = info.Arguments[i];
+            }
+            return args;
+        }
+    }
+}
