@@ -25,19 +25,15 @@ internal static class ExitCodes
             io.Error.WriteLine($"statedict: {e.Message}");
             return Unreadable;
         }
-        catch (KeyNotFoundException e)
+        catch (Exception e) when (e is KeyNotFoundException or IOException or UnauthorizedAccessException)
         {
             io.Error.WriteLine($"statedict: {e.Message}");
             return Unreadable;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            io.Error.WriteLine($"statedict: {e.Message}");
-            return Unreadable;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            io.Error.WriteLine($"statedict: {e.Message}");
+            // A bug of ours, not the file's: still one line and no stack trace, but say so.
+            io.Error.WriteLine($"statedict: internal error ({e.GetType().Name}): {e.Message}. Please report this with the file.");
             return Unreadable;
         }
     }
