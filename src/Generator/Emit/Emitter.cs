@@ -73,7 +73,7 @@ namespace StateDict.Generator.Emit
             {
                 WriteAssignments(w, spec.Root, "\"\"");
             }
-            foreach (var property in spec.Bound)
+            foreach (var property in spec.Bound.Where(p => p.Error is null))
             {
                 w.Line($"__{property.Name} = binding.Get<{property.ElementType}>({Literal(property.Key)});");
             }
@@ -109,11 +109,18 @@ namespace StateDict.Generator.Emit
             foreach (var property in spec.Bound)
             {
                 string type = $"{Ns}TensorView<{property.ElementType}>";
+                string modifiers = property.Modifiers.Length == 0 ? "" : property.Modifiers + " ";
                 w.Line();
+                if (property.Error != null)
+                {
+                    w.Doc(property.Doc);
+                    w.Line($"{modifiers}partial {type} {property.Name} {{ get => throw new global::System.InvalidOperationException({Literal(property.Error)}); }}");
+                    continue;
+                }
                 w.Line($"private readonly {type} __{property.Name};");
                 w.Line();
                 w.Doc(property.Doc);
-                w.Line($"{property.Modifiers} partial {type} {property.Name} {{ get => __{property.Name}; }}".TrimStart());
+                w.Line($"{modifiers}partial {type} {property.Name} {{ get => __{property.Name}; }}");
             }
         }
 

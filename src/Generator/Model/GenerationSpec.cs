@@ -14,8 +14,8 @@ namespace StateDict.Generator.Model
     /// <summary>One entry of the generated <c>Schema</c>.</summary>
     internal sealed record SchemaEntrySpec(string Key, string DType, EquatableArray<long> Shape);
 
-    /// <summary>A [TensorKey] property to implement.</summary>
-    internal sealed record BoundPropertySpec(string Name, string Key, string Modifiers, string ElementType, string Doc);
+    /// <summary>A [TensorKey] property to implement; <see cref="Error"/> is set when it could not be bound (it then throws).</summary>
+    internal sealed record BoundPropertySpec(string Name, string Key, string Modifiers, string ElementType, string Doc, string? Error);
 
     /// <summary>A generated class: the user's class (root), a module, or a list item.</summary>
     internal sealed record ClassSpec(string TypeName, string Doc, EquatableArray<MemberSpec> Members, EquatableArray<ClassSpec> Nested);

@@ -28,10 +28,11 @@ namespace StateDict.Generator.Model
             string hint = Identifiers.HintName(target.FullName);
             if (target.Properties.Count > 0)
             {
+                // Properties that fail to bind are still implemented (throwing), so the build shows our error, not CS9248 too.
                 var bound = Bind(target, schema, diagnostics);
                 var spec = new GenerationSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, schema.FileName,
-                    bound.Select(b => b.Entry).ToEquatableArray(), null, bound.Select(b => b.Property).ToEquatableArray());
-                return new Resolution(diagnostics.Count > 0 ? null : spec, diagnostics.ToEquatableArray());
+                    bound.Where(b => b.Entry != null).Select(b => b.Entry!).ToEquatableArray(), null, bound.Select(b => b.Property).ToEquatableArray());
+                return new Resolution(spec, diagnostics.ToEquatableArray());
             }
 
             var (root, renames) = ModuleTreeBuilder.Build(target.ClassName, schema.Tensors, RootMembers.Concat(target.UserMemberNames));
@@ -61,39 +62,44 @@ namespace StateDict.Generator.Model
             return match;
         }
 
-        private static List<(SchemaEntrySpec Entry, BoundPropertySpec Property)> Bind(TargetSpec target, SchemaFile schema, List<DiagnosticInfo> diagnostics)
+        private static List<(SchemaEntrySpec? Entry, BoundPropertySpec Property)> Bind(TargetSpec target, SchemaFile schema, List<DiagnosticInfo> diagnostics)
         {
             var byKey = schema.Tensors.ToDictionary(t => t.Key, StringComparer.Ordinal);
-            var bound = new List<(SchemaEntrySpec, BoundPropertySpec)>();
+            var bound = new List<(SchemaEntrySpec?, BoundPropertySpec)>();
             var keys = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in target.Properties)
             {
+                if (property.ElementType is null)
+                {
+                    continue; // SD0015 already reported; such a declaration cannot be implemented.
+                }
+                string? problem = null;
                 if (!byKey.TryGetValue(property.Key, out var tensor))
                 {
                     string? guess = KeySuggestions.Closest(property.Key, byKey.Keys);
                     diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownTensorKey, property.KeyLocation, property.Key, schema.FileName,
                         guess is null ? "" : $"; did you mean '{guess}'?"));
-                    continue;
+                    problem = $"the schema has no key '{property.Key}'";
                 }
-                if (!keys.Add(property.Key))
+                else if (!keys.Add(property.Key))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateTensorKey, property.KeyLocation, property.Key));
-                    continue;
+                    problem = $"'{property.Key}' is bound twice";
                 }
-                string expected = DTypes.ElementType(tensor.DType);
-                if (property.ElementType is null)
-                {
-                    continue; // SD0015 already reported.
-                }
-                if (property.ElementType != expected)
+                else if (property.ElementType != DTypes.ElementType(tensor.DType))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Descriptors.ElementTypeMismatch, property.TypeLocation, property.Key, tensor.DType,
                         DTypes.ShortElementType(tensor.DType), property.DisplayType));
+                    problem = $"'{property.Key}' is {tensor.DType}";
+                }
+                if (problem != null)
+                {
+                    bound.Add((null, new BoundPropertySpec(property.Name, property.Key, property.Modifiers, property.ElementType, "Not bound: " + Identifiers.Xml(problem) + ".", problem)));
                     continue;
                 }
-                string doc = $"<c>{Identifiers.Xml(tensor.Key)}</c>: {tensor.DType} [{string.Join(", ", tensor.Shape)}].";
+                string doc = $"<c>{Identifiers.Xml(tensor!.Key)}</c>: {tensor.DType} [{string.Join(", ", tensor.Shape)}].";
                 bound.Add((new SchemaEntrySpec(tensor.Key, DTypes.Member(tensor.DType), tensor.Shape),
-                    new BoundPropertySpec(property.Name, property.Key, property.Modifiers, expected, doc)));
+                    new BoundPropertySpec(property.Name, property.Key, property.Modifiers, property.ElementType, doc, null)));
             }
             return bound;
         }

@@ -18,6 +18,9 @@ internal sealed record TorchTree(
 /// </summary>
 internal sealed class TorchReader
 {
+    /// <summary>Average flattened-key length allowed per <see cref="CheckpointLimits.MaxEntries"/> entry, summed over the walk.</summary>
+    private const long KeyCharsPerEntry = 64;
+
     private readonly PickleSource _source;
     private readonly CheckpointLimits _limits;
     private readonly TensorRebuild _rebuild;
@@ -25,6 +28,7 @@ internal sealed class TorchReader
     private readonly List<KeyValuePair<string, object?>> _values = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
     private int _visited;
+    private long _keyChars;
 
     private TorchReader(PickleSource source, CheckpointLimits limits, TensorRebuild rebuild)
     {
@@ -53,6 +57,13 @@ internal sealed class TorchReader
         {
             throw new CheckpointCorruptException(_source.FilePath,
                 $"{_source.Part}: more than {_limits.MaxEntries} objects to visit (shared containers repeated?) (CheckpointLimits.MaxEntries)");
+        }
+        // Every visit builds its flattened key, so a long key above a shared subtree multiplies: bound the total too.
+        _keyChars += key.Length;
+        if (_keyChars > (long)_limits.MaxEntries * KeyCharsPerEntry)
+        {
+            throw new CheckpointCorruptException(_source.FilePath,
+                $"{_source.Part}: flattened keys exceed {(long)_limits.MaxEntries * KeyCharsPerEntry} characters in total at '{Shorten(key)}' (long keys over shared containers?) (CheckpointLimits.MaxEntries)");
         }
         switch (value)
         {
