@@ -1,15 +1,10 @@
 using System.CommandLine;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace StateDict.Cli;
 
 /// <summary><c>statedict schema FILE [-o OUT] [--prefix P]</c>: the generator's schema JSON for a checkpoint.</summary>
 internal static class SchemaCommand
 {
-    public const string FormatName = "statedict-schema/1";
-
     public static Command Create(CliOutput io)
     {
         var file = CliArguments.File();
@@ -19,7 +14,7 @@ internal static class SchemaCommand
         command.SetAction(parse => ExitCodes.Guard(io, () =>
         {
             using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix) });
-            string json = Json(checkpoint);
+            string json = SchemaJson.Write(checkpoint);
             string? path = parse.GetValue(output);
             if (path is null)
             {
@@ -32,22 +27,5 @@ internal static class SchemaCommand
             return ExitCodes.Ok;
         }));
         return command;
-    }
-
-    /// <summary>The schema as JSON text: one line per tensor, in file order.</summary>
-    public static string Json(Checkpoint checkpoint)
-    {
-        var text = new StringBuilder();
-        text.Append("{\n  \"format\": \"").Append(FormatName).Append("\",\n  \"tensors\": {");
-        string separator = "\n";
-        foreach (var info in checkpoint.Tensors.Values)
-        {
-            text.Append(separator)
-                .Append("    \"").Append(JsonEncodedText.Encode(info.Key, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).Append("\": ")
-                .Append("{\"dtype\": \"").Append(info.DType.Name()).Append("\", \"shape\": [").Append(string.Join(", ", info.Shape)).Append("]}");
-            separator = ",\n";
-        }
-        text.Append(checkpoint.Tensors.Count == 0 ? "}\n}\n" : "\n  }\n}\n");
-        return text.ToString();
     }
 }

@@ -125,6 +125,12 @@ public sealed class Checkpoint : IDisposable
         {
             return new TensorView<T>(tensor, storage.AsMemory(checked((int)start), checked((int)tensor.ElementCount)));
         }
+        // A strided view (e.g. a stride-0 broadcast) can address more elements than its storage holds: check the copy fits.
+        if (tensor.ElementCount > Array.MaxLength)
+        {
+            throw new CheckpointFormatException(Path,
+                $"tensor '{tensor.Key}' has {tensor.ElementCount} elements, more than one .NET array can hold ({Array.MaxLength})");
+        }
         var gathered = StridedCopy.Gather<T>(storage, start, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount);
         return new TensorView<T>(tensor, gathered);
     }

@@ -49,15 +49,19 @@ namespace StateDict.Generator.Model
             var match = schemas.FirstOrDefault(s => string.Equals(Normalize(s.Path), wanted, StringComparison.OrdinalIgnoreCase));
             if (match is null)
             {
+                // A checkpoint path ("weights/model.pth") names the schema a StateDictCheckpoint item extracts ("model.pth.schema.json").
                 string name = FileName(target.SchemaPath);
-                var byName = schemas.Where(s => string.Equals(FileName(s.Path), name, StringComparison.OrdinalIgnoreCase)).ToList();
+                var byName = schemas.Where(s => string.Equals(FileName(s.Path), name, StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(FileName(s.Path), name + ".schema.json", StringComparison.OrdinalIgnoreCase)).ToList();
                 match = byName.Count == 1 ? byName[0] : null;
             }
             if (match is null)
             {
                 var candidates = schemas.Where(s => s.IsSchema).Select(s => FileName(s.Path)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+                bool checkpoint = !target.SchemaPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+                string hint = checkpoint ? $"; add <StateDictCheckpoint Include=\"{target.SchemaPath}\" /> to the project" : "";
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.SchemaNotFound, target.SchemaArgumentLocation, target.SchemaPath,
-                    candidates.Count == 0 ? " (no schema files are)" : "; schema files that are: " + string.Join(", ", candidates)));
+                    (candidates.Count == 0 ? " (no schema files are)" : "; schema files that are: " + string.Join(", ", candidates)) + hint));
             }
             return match;
         }

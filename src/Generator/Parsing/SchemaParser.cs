@@ -96,6 +96,7 @@ namespace StateDict.Generator.Parsing
             string? dtype = null;
             if (!(spec["dtype"] is JsonString dtypeNode) || !DTypes.TryCanonical(dtypeNode.Value, out dtype))
             {
+                dtype = null; // TryCanonical hands back the unknown name; the tensor must not be kept.
                 var where = spec["dtype"] ?? spec;
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownDType, At(path, text, where), key,
                     spec["dtype"] is JsonString s ? s.Value : "(missing)"));

@@ -194,7 +194,18 @@ internal sealed class ZipContainer : IContainer
         {
             throw new CheckpointCorruptException(_file.Path, $"the local header of {entry.Name} at byte {entry.Offset} has a bad signature");
         }
-        long offset = entry.Offset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(header[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
+        int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header[26..]);
+        long offset = entry.Offset + 30 + nameLength + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
+        // The local header must name the same record: a directory entry pointing at another record's header
+        // would otherwise hand out that record's bytes.
+        var name = new byte[nameLength];
+        _file.ReadExactly(entry.Offset + 30, name, $"the local header of {entry.Name}");
+        string localName = Encoding.UTF8.GetString(name);
+        if (localName != entry.Name && StringCodec.Default.LegacyEncoding.GetString(name) != entry.Name)
+        {
+            throw new CheckpointCorruptException(_file.Path,
+                $"the central directory places {entry.Name} at byte {entry.Offset}, but the local header there names '{localName}'");
+        }
         if (entry.CompressedSize < 0 || offset > _file.Length || entry.CompressedSize > _file.Length - offset)
         {
             throw new CheckpointCorruptException(_file.Path,
