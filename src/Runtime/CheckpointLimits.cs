@@ -31,6 +31,12 @@ public sealed record CheckpointLimits
     /// <summary>Widest integer (LONG1/LONG4/text) in bytes. Default 64; Python ints that large never occur in checkpoints.</summary>
     public int MaxIntegerBytes { get; init; } = 64;
 
+    /// <summary>
+    /// How many times more elements than its storage holds a view may address (stride-0 broadcasts, overlapping
+    /// strides), since reading materializes them. Views of up to 1,048,576 elements are always allowed. Default 16.
+    /// </summary>
+    public int MaxExpansion { get; init; } = 16;
+
     /// <summary>Most dimensions a tensor may have. Default 64.</summary>
     public int MaxRank { get; init; } = 64;
 }

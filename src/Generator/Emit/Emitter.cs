@@ -26,7 +26,7 @@ namespace StateDict.Generator.Emit
                 w.Open($"partial {containing.Keyword} {containing.Name}");
             }
             w.Line(GeneratedCode);
-            w.Open($"partial class {spec.ClassName} : global::System.IDisposable");
+            w.Open($"partial class {Identifiers.Escape(spec.ClassName)} : global::System.IDisposable");
             WriteLoading(w, spec);
             if (spec.Root != null)
             {
@@ -51,9 +51,9 @@ namespace StateDict.Generator.Emit
 
         private static void WriteLoading(SourceWriter w, GenerationSpec spec)
         {
-            string name = spec.ClassName;
+            string name = Identifiers.Escape(spec.ClassName);
             bool selective = spec.Root is null;
-            string bind = $"{Ns}SchemaBinder.Bind(checkpoint, Schema, options, {Literal(name)}{(selective ? ", selective: true" : "")})";
+            string bind = $"{Ns}SchemaBinder.Bind(checkpoint, Schema, options, {Literal(spec.ClassName)}{(selective ? ", selective: true" : "")})";
 
             w.Doc($"The tensors this class binds, from <c>{Identifiers.Xml(spec.SchemaFileName)}</c>: key, dtype and shape, checked when loading.");
             w.Open($"public static global::System.Collections.Generic.IReadOnlyList<{Ns}SchemaEntry> Schema {{ get; }} = new {Ns}SchemaEntry[]");

@@ -53,9 +53,40 @@ namespace StateDict.Generator.Model
             return true;
         }
 
-        /// <summary>Escapes text for an XML doc comment.</summary>
-        public static string Xml(string text) =>
-            text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+        /// <summary>
+        /// Escapes text for a one-line XML doc comment: markup characters become entities, and line breaks and other
+        /// control characters (which would end the comment or be invalid XML) become <c>\n</c>, <c>\uXXXX</c>.
+        /// </summary>
+        public static string Xml(string text)
+        {
+            var xml = new StringBuilder(text.Length);
+            foreach (char c in text)
+            {
+                switch (c)
+                {
+                    case '&': xml.Append("&amp;"); break;
+                    case '<': xml.Append("&lt;"); break;
+                    case '>': xml.Append("&gt;"); break;
+                    case '\n': xml.Append("\\n"); break;
+                    case '\r': xml.Append("\\r"); break;
+                    default:
+                        if ((char.IsControl(c) && c != '\t') || c == '\u2028' || c == '\u2029')
+                        {
+                            xml.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                        }
+                        else
+                        {
+                            xml.Append(c);
+                        }
+                        break;
+                }
+            }
+            return xml.ToString();
+        }
+
+        /// <summary>A type name as it must be written in code: <c>@record</c> for a (contextual) keyword.</summary>
+        public static string Escape(string name) =>
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         /// <summary>Makes a hint name from a type's full name.</summary>
         public static string HintName(string fullName)

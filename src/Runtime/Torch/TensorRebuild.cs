@@ -130,6 +130,11 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, "size and stride overflow a 64-bit element index");
         }
+        if (count > 1 << 20 && count / limits.MaxExpansion > slice.ElementCount)
+        {
+            throw Fail(call, key,
+                $"the view has {count} elements but its storage only {slice.ElementCount}; materializing it would exceed the budget of {limits.MaxExpansion}x (CheckpointLimits.MaxExpansion)");
+        }
         if (count > 0 && last >= slice.ElementCount)
         {
             throw Fail(call, key,

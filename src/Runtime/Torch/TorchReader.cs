@@ -18,8 +18,14 @@ internal sealed record TorchTree(
 /// </summary>
 internal sealed class TorchReader
 {
-    /// <summary>Average flattened-key length allowed per <see cref="CheckpointLimits.MaxEntries"/> entry, summed over the walk.</summary>
+    /// <summary>Average flattened-key length allowed per visited object, summed over the walk.</summary>
     private const long KeyCharsPerEntry = 64;
+
+    /// <summary>
+    /// Objects a walk may visit per pickle byte. Without shared containers every object costs at least one byte of
+    /// pickle, so only shared-subtree bombs come near this; it keeps their cost linear in the file's size.
+    /// </summary>
+    private const long VisitsPerPickleByte = 16;
 
     private readonly PickleSource _source;
     private readonly CheckpointLimits _limits;
@@ -27,21 +33,23 @@ internal sealed class TorchReader
     private readonly List<TensorInfo> _tensors = [];
     private readonly List<KeyValuePair<string, object?>> _values = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
-    private int _visited;
+    private readonly long _maxVisits;
+    private long _visited;
     private long _keyChars;
 
-    private TorchReader(PickleSource source, CheckpointLimits limits, TensorRebuild rebuild)
+    private TorchReader(PickleSource source, CheckpointLimits limits, TensorRebuild rebuild, int pickleBytes)
     {
         _source = source;
         _limits = limits;
         _rebuild = rebuild;
+        _maxVisits = Math.Min(limits.MaxEntries, (VisitsPerPickleByte * pickleBytes) + 4096);
     }
 
     public static TorchTree Read(PickleResult pickle, PickleSource source, CheckpointLimits limits)
     {
         AllowList.Check(pickle, source);
         var storages = new StorageTable(pickle, source);
-        var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits));
+        var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits), pickle.EndPosition);
         reader.Visit(pickle.Root, "", 0);
         return new TorchTree(reader._tensors, reader._values, storages.Declarations());
     }
@@ -53,17 +61,17 @@ internal sealed class TorchReader
             throw new CheckpointCorruptException(_source.FilePath,
                 $"{_source.Part}: containers nest deeper than {_limits.MaxNesting} levels at '{Shorten(key)}' (a cycle?) (CheckpointLimits.MaxNesting)");
         }
-        if (++_visited > _limits.MaxEntries)
+        if (++_visited > _maxVisits)
         {
             throw new CheckpointCorruptException(_source.FilePath,
-                $"{_source.Part}: more than {_limits.MaxEntries} objects to visit (shared containers repeated?) (CheckpointLimits.MaxEntries)");
+                $"{_source.Part}: more than {_maxVisits} objects to visit for a pickle of this size (shared containers repeated?) (CheckpointLimits.MaxEntries, at most {VisitsPerPickleByte} per pickle byte)");
         }
         // Every visit builds its flattened key, so a long key above a shared subtree multiplies: bound the total too.
         _keyChars += key.Length;
-        if (_keyChars > (long)_limits.MaxEntries * KeyCharsPerEntry)
+        if (_keyChars > _maxVisits * KeyCharsPerEntry)
         {
             throw new CheckpointCorruptException(_source.FilePath,
-                $"{_source.Part}: flattened keys exceed {(long)_limits.MaxEntries * KeyCharsPerEntry} characters in total at '{Shorten(key)}' (long keys over shared containers?) (CheckpointLimits.MaxEntries)");
+                $"{_source.Part}: flattened keys exceed {_maxVisits * KeyCharsPerEntry} characters in total at '{Shorten(key)}' (long keys over shared containers?) (CheckpointLimits.MaxEntries)");
         }
         switch (value)
         {
