@@ -1,0 +1,66 @@
+namespace StateDict.Package.Tests;
+
+/// <summary>
+/// Packs the StateDict and StateDict.Tool packages once, with a unique version, into a temporary folder feed.
+/// The pack builds into its own artifacts folder so it never disturbs the solution's build output.
+/// </summary>
+public sealed class PackedFeed : IDisposable
+{
+    public PackedFeed()
+    {
+        Root = Directory.CreateTempSubdirectory("statedict-package-tests-").FullName;
+        Feed = Path.Combine(Root, "feed");
+        Version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        string repo = DotnetProcess.RepositoryRoot();
+        foreach (var project in new[] { "src/Runtime/StateDict.csproj", "src/Cli/StateDict.Cli.csproj" })
+        {
+            var (code, output) = DotnetProcess.Run(repo, "pack", project, "-c", "Release", "-o", Feed,
+                $"-p:Version={Version}", "--artifacts-path", Path.Combine(Root, "artifacts"));
+            Assert.True(code == 0, $"dotnet pack {project} failed:\n{output}");
+        }
+    }
+
+    public string Root { get; }
+
+    public string Feed { get; }
+
+    public string Version { get; }
+
+    /// <summary>A new empty project folder whose nuget.config points at the feed (and nuget.org's mirror for dependencies).</summary>
+    public string NewProjectFolder(string name)
+    {
+        string folder = Path.Combine(Root, name);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+            <configuration>
+              <packageSources>
+                <add key="statedict-test-feed" value="{Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        return folder;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+            // Keep the machine's NuGet cache free of test versions.
+            string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+            foreach (var id in new[] { "statedict", "statedict.tool" })
+            {
+                string installed = Path.Combine(cache, id, Version);
+                if (Directory.Exists(installed))
+                {
+                    Directory.Delete(installed, recursive: true);
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless.
+        }
+    }
+}
