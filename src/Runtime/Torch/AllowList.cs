@@ -80,7 +80,8 @@ internal static class AllowList
             : "";
         throw new CheckpointUnsafeException(source.FilePath,
             $"refused: {source.Part} references {(refused.Count == 1 ? "a global" : "globals")} outside the allow-list: {listed}. " +
-            $"Loading it with Python's pickle would import and call {(refused.Count == 1 ? "it" : "them")}; StateDict executed nothing.{hint}",
+            $"Loading it with Python's pickle would import and call {(refused.Count == 1 ? "it" : "them")}; StateDict executed nothing.{hint} " +
+            $"All globals it references: {string.Join(", ", pickle.Globals.Select(g => g.FullName))}.",
             refused.Select(g => g.FullName).ToList());
     }
 }

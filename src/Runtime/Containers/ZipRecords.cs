@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.Text;
+using ICSharpCode.SharpZipLib.Zip;
+
+namespace StateDict.Containers;
+
+/// <summary>
+/// A zip archive's records, with every size and offset checked against the file: the central directory is read
+/// with SharpZipLib (zip64 included) after its end records were validated; STORED records are read in place from
+/// their absolute data offset; DEFLATED records are inflated only after their declared sizes were checked.
+/// </summary>
+internal sealed class ZipRecords : IDisposable
+{
+    // Deflate cannot expand data by more than about 1032:1; anything claiming more is a bomb.
+    private const long MaxDeflateRatio = 1100;
+
+    private readonly CheckpointFile _file;
+    private readonly ZipFile _zip;
+    private readonly Dictionary<string, ZipEntry> _entries;
+    private readonly Lock _inflateLock = new();
+
+    private ZipRecords(CheckpointFile file, ZipFile zip, Dictionary<string, ZipEntry> entries)
+    {
+        _file = file;
+        _zip = zip;
+        _entries = entries;
+    }
+
+    /// <summary>Record names in directory order.</summary>
+    public IEnumerable<string> Names => _entries.Keys;
+
+    public static ZipRecords Open(CheckpointFile file, CheckpointLimits limits)
+    {
+        ZipDirectory.Validate(file, limits);
+        ZipFile? zip = null;
+        var entries = new Dictionary<string, ZipEntry>(StringComparer.Ordinal);
+        try
+        {
+            zip = new ZipFile(file.Stream, leaveOpen: true);
+            foreach (ZipEntry entry in zip)
+            {
+                CheckName(file, entry.Name);
+                if (!entries.TryAdd(entry.Name, entry))
+                {
+                    throw new CheckpointCorruptException(file.Path, $"zip archive has two entries named '{entry.Name}'");
+                }
+            }
+            return new ZipRecords(file, zip, entries);
+        }
+        catch (Exception e) when (e is ZipException or IOException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException)
+        {
+            zip?.Close();
+            throw new CheckpointCorruptException(file.Path, $"unreadable zip central directory: {e.Message}", e);
+        }
+        catch
+        {
+            zip?.Close();
+            throw;
+        }
+    }
+
+    public bool Contains(string name) => _entries.ContainsKey(name);
+
+    /// <summary>The record's uncompressed size as the directory declares it.</summary>
+    public long SizeOf(string name) => _entries[name].Size;
+
+    public bool IsCompressed(string name) => _entries[name].CompressionMethod != CompressionMethod.Stored;
+
+    /// <summary>Reads a whole small record (a pickle, a version string), refusing one larger than <paramref name="budget"/>.</summary>
+    public byte[] ReadAll(string name, long budget, string budgetName)
+    {
+        var entry = _entries[name];
+        if (entry.Size > budget)
+        {
+            throw new CheckpointCorruptException(_file.Path, $"{entry.Name} is {entry.Size} bytes, over the budget of {budget} ({budgetName})");
+        }
+        var bytes = new byte[entry.Size];
+        Read(name, bytes);
+        return bytes;
+    }
+
+    /// <summary>Reads exactly <c>destination.Length</c> bytes of a record (its declared size).</summary>
+    public void Read(string name, Span<byte> destination) => ReadEntry(_entries[name], destination);
+
+    /// <summary>Where a STORED record's bytes start in the file (mappable); DEFLATED records are checked and get -1.</summary>
+    public long Locate(string name)
+    {
+        var entry = _entries[name];
+        if (entry.CompressionMethod == CompressionMethod.Stored)
+        {
+            return DataOffset(entry);
+        }
+        CheckCompressed(entry);
+        return -1;
+    }
+
+    public void Dispose() => _zip.Close();
+
+    private void ReadEntry(ZipEntry entry, Span<byte> destination)
+    {
+        if (entry.CompressionMethod == CompressionMethod.Stored)
+        {
+            _file.ReadExactly(DataOffset(entry), destination, $"record {entry.Name}");
+            return;
+        }
+        CheckCompressed(entry);
+        lock (_inflateLock)
+        {
+            try
+            {
+                using var input = _zip.GetInputStream(entry);
+                input.ReadExactly(destination);
+                if (input.ReadByte() >= 0)
+                {
+                    throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} inflates to more than its declared {entry.Size} bytes");
+                }
+            }
+            catch (Exception e) when (e is ZipException or IOException or InvalidDataException or ArgumentException or NotSupportedException)
+            {
+                throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} cannot be inflated: {e.Message}", e);
+            }
+        }
+    }
+
+    private void CheckCompressed(ZipEntry entry)
+    {
+        if (entry.CompressionMethod != CompressionMethod.Deflated)
+        {
+            throw new CheckpointFormatException(_file.Path, $"record {entry.Name} uses zip compression method {(int)entry.CompressionMethod}; only STORED and DEFLATED are read");
+        }
+        if (entry.CompressedSize < 0 || entry.CompressedSize > _file.Length || entry.Size > Math.Max(1, entry.CompressedSize) * MaxDeflateRatio)
+        {
+            throw new CheckpointCorruptException(_file.Path,
+                $"record {entry.Name} claims {entry.Size} bytes from {entry.CompressedSize} compressed bytes, beyond what deflate can produce (zip bomb?)");
+        }
+    }
+
+    /// <summary>Absolute offset of an entry's data: local header offset + 30 + name length + extra length.</summary>
+    private long DataOffset(ZipEntry entry)
+    {
+        Span<byte> header = stackalloc byte[30];
+        _file.ReadExactly(entry.Offset, header, $"the local header of {entry.Name}");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != 0x04034b50)
+        {
+            throw new CheckpointCorruptException(_file.Path, $"the local header of {entry.Name} at byte {entry.Offset} has a bad signature");
+        }
+        int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header[26..]);
+        long offset = entry.Offset + 30 + nameLength + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
+        // The local header must name the same record: a directory entry pointing at another record's header
+        // would otherwise hand out that record's bytes.
+        var name = new byte[nameLength];
+        _file.ReadExactly(entry.Offset + 30, name, $"the local header of {entry.Name}");
+        string localName = Encoding.UTF8.GetString(name);
+        if (localName != entry.Name && StringCodec.Default.LegacyEncoding.GetString(name) != entry.Name)
+        {
+            throw new CheckpointCorruptException(_file.Path,
+                $"the central directory places {entry.Name} at byte {entry.Offset}, but the local header there names '{localName}'");
+        }
+        if (entry.CompressedSize < 0 || offset > _file.Length || entry.CompressedSize > _file.Length - offset)
+        {
+            throw new CheckpointCorruptException(_file.Path,
+                $"record {entry.Name} ({entry.CompressedSize} bytes at {offset}) runs past the end of the {_file.Length}-byte file (truncated?)");
+        }
+        return offset;
+    }
+
+    private static void CheckName(CheckpointFile file, string name)
+    {
+        if (name.StartsWith('/') || name.Contains('\\') || name.Contains(':') || name.Split('/').Contains(".."))
+        {
+            throw new CheckpointCorruptException(file.Path, $"zip entry name '{name}' is absolute or climbs out of the archive");
+        }
+    }
+}
