@@ -18,6 +18,7 @@ public static class CliApp
         {
             InspectCommand.Create(io),
             SchemaCommand.Create(io),
+            ScanCommand.Create(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

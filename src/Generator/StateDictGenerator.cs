@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -53,13 +54,21 @@ namespace StateDict.Generator
                     }
                 });
 
+            // Collected so that a schema bound by several classes reports each of its problems once, not once per class.
             context.RegisterSourceOutput(
-                resolved.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics),
-                static (spc, diagnostics) =>
+                resolved.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics).Collect(),
+                static (spc, all) =>
                 {
-                    foreach (var info in diagnostics)
+                    var reported = new HashSet<DiagnosticInfo>();
+                    foreach (var diagnostics in all)
                     {
-                        spc.ReportDiagnostic(Diagnostic.Create(Descriptors.ById[info.Id], info.Location?.ToLocation(), ToArgs(info)));
+                        foreach (var info in diagnostics)
+                        {
+                            if (reported.Add(info))
+                            {
+                                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.ById[info.Id], info.Location?.ToLocation(), ToArgs(info)));
+                            }
+                        }
                     }
                 });
         }

@@ -4,7 +4,13 @@ using System.Text;
 namespace StateDict.Pickle;
 
 /// <summary>The outcome of running one pickle: its value, every global it names, and where it stopped.</summary>
-internal sealed record PickleResult(object Root, IReadOnlyList<PyGlobal> Globals, IReadOnlyList<PyPersistentId> PersistentIds, int EndPosition, int Protocol);
+internal sealed record PickleResult(
+    object Root,
+    IReadOnlyList<PyGlobal> Globals,
+    IReadOnlyList<PyPersistentId> PersistentIds,
+    int EndPosition,
+    int Protocol,
+    IReadOnlyDictionary<string, int> Calls);
 
 /// <summary>
 /// A pickle interpreter that only ever builds data. GLOBAL is a name; REDUCE, NEWOBJ, INST, OBJ and BUILD
@@ -22,6 +28,7 @@ internal sealed class PickleMachine
     private readonly List<PyGlobal> _globals = [];
     private readonly HashSet<string> _globalNames = [];
     private readonly List<PyPersistentId> _persistentIds = [];
+    private readonly SortedDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private int _protocol;
 
     private PickleMachine(CheckpointLimits limits) => _limits = limits;
@@ -54,7 +61,12 @@ internal sealed class PickleMachine
                 {
                     throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
-                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol);
+                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls);
+            }
+            if (CallName(op) is { } call)
+            {
+                // What Python's unpickler would have called here; recorded for scanners, never performed.
+                _calls[call] = _calls.GetValueOrDefault(call) + 1;
             }
             Step(op, at, ref r);
             if (_stack.Count > _limits.MaxStackDepth)
@@ -270,6 +282,17 @@ internal sealed class PickleMachine
                 throw src.Corrupt(at, $"unknown opcode 0x{(byte)op:x2}");
         }
     }
+
+    private static string? CallName(PickleOpcode op) => op switch
+    {
+        PickleOpcode.Reduce => "REDUCE",
+        PickleOpcode.NewObj => "NEWOBJ",
+        PickleOpcode.NewObjEx => "NEWOBJ_EX",
+        PickleOpcode.Inst => "INST",
+        PickleOpcode.Obj => "OBJ",
+        PickleOpcode.Build => "BUILD",
+        _ => null,
+    };
 
     private PyPersistentId PersistentId(object id, int at)
     {
