@@ -51,7 +51,7 @@ public sealed class Checkpoint : IDisposable
         keys.EnsureSomethingSelected(tensors.Count + values.Count, tree);
         Tensors = new ReadOnlyDictionary<string, TensorInfo>(tensors);
         Values = new ReadOnlyDictionary<string, object?>(values);
-        _storages = new StorageCache(container, file.Path, container.LocateStorages(tree.Storages));
+        _storages = new StorageCache(container, file, container.LocateStorages(tree.Storages), options.Memory);
     }
 
     /// <summary>The path the checkpoint was opened from.</summary>
@@ -115,24 +115,50 @@ public sealed class Checkpoint : IDisposable
         {
             throw new TensorTypeMismatchException(Path, tensor.Key, tensor.DType, typeof(T));
         }
-        var storage = _storages.Get<T>(tensor.Storage.Root);
-        long start = tensor.Storage.ElementOffset + tensor.StorageOffset;
         if (tensor.ElementCount == 0)
         {
             return new TensorView<T>(tensor, ReadOnlyMemory<T>.Empty);
         }
-        if (tensor.IsContiguous)
-        {
-            return new TensorView<T>(tensor, storage.AsMemory(checked((int)start), checked((int)tensor.ElementCount)));
-        }
-        // A strided view (e.g. a stride-0 broadcast) can address more elements than its storage holds: check the copy fits.
         if (tensor.ElementCount > Array.MaxLength)
         {
             throw new CheckpointFormatException(Path,
-                $"tensor '{tensor.Key}' has {tensor.ElementCount} elements, more than one .NET array can hold ({Array.MaxLength})");
+                $"tensor '{tensor.Key}' has {tensor.ElementCount} elements, more than one span can index ({Array.MaxLength}); read it in parts with CopyTo");
         }
-        var gathered = StridedCopy.Gather<T>(storage, start, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount);
-        return new TensorView<T>(tensor, gathered);
+        var storage = _storages.Get<T>(tensor.Storage.Root);
+        long start = tensor.Storage.ElementOffset + tensor.StorageOffset;
+        if (tensor.IsContiguous)
+        {
+            return new TensorView<T>(tensor, storage.Slice<T>(start, (int)tensor.ElementCount));
+        }
+        // Only the part of the storage the view can address is needed for the gather.
+        long extent = 1;
+        for (int d = 0; d < tensor.Shape.Length; d++)
+        {
+            extent += (tensor.Shape[d] - 1) * tensor.Strides[d];
+        }
+        var source = storage.Span<T>(start, checked((int)extent));
+        return new TensorView<T>(tensor, StridedCopy.Gather(source, 0, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount));
+    }
+
+    /// <summary>
+    /// Copies part of a contiguous tensor, from element <paramref name="elementOffset"/>, into <paramref name="destination"/>:
+    /// how to read a tensor too large for one span.
+    /// </summary>
+    public void CopyTo<T>(string key, long elementOffset, Span<T> destination) where T : unmanaged
+    {
+        var tensor = Find(key);
+        if (tensor.DType.ElementType() != typeof(T))
+        {
+            throw new TensorTypeMismatchException(Path, tensor.Key, tensor.DType, typeof(T));
+        }
+        if (!tensor.IsContiguous)
+        {
+            throw new InvalidOperationException($"'{key}' is a strided view; read it with Read<{typeof(T).Name}>");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(elementOffset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(elementOffset + destination.Length, tensor.ElementCount, nameof(destination));
+        var storage = _storages.Get<T>(tensor.Storage.Root);
+        storage.Span<T>(tensor.Storage.ElementOffset + tensor.StorageOffset + elementOffset, destination.Length).CopyTo(destination);
     }
 
     /// <summary>
@@ -141,30 +167,49 @@ public sealed class Checkpoint : IDisposable
     public ReadOnlyMemory<byte> ReadBytes(string key)
     {
         var tensor = Find(key);
-        return tensor.DType switch
-        {
-            DType.Float32 => Bytes(Read<float>(tensor)),
-            DType.Float64 => Bytes(Read<double>(tensor)),
-            DType.Float16 => Bytes(Read<Half>(tensor)),
-            DType.BFloat16 => Bytes(Read<BFloat16>(tensor)),
-            DType.Int64 => Bytes(Read<long>(tensor)),
-            DType.Int32 => Bytes(Read<int>(tensor)),
-            DType.Int16 => Bytes(Read<short>(tensor)),
-            DType.Int8 => Bytes(Read<sbyte>(tensor)),
-            DType.UInt8 => Bytes(Read<byte>(tensor)),
-            DType.Bool => Bytes(Read<bool>(tensor)),
-            DType.Complex64 => Bytes(Read<Complex64>(tensor)),
-            DType.Complex128 => Bytes(Read<System.Numerics.Complex>(tensor)),
-            DType.UInt16 => Bytes(Read<ushort>(tensor)),
-            DType.UInt32 => Bytes(Read<uint>(tensor)),
-            DType.UInt64 => Bytes(Read<ulong>(tensor)),
-            DType.Float8E4M3FN => Bytes(Read<Float8E4M3FN>(tensor)),
-            DType.Float8E5M2 => Bytes(Read<Float8E5M2>(tensor)),
-            _ => throw new NotSupportedException(tensor.DType.ToString()),
-        };
+        return DTypeDispatch.Invoke(tensor.DType, new BytesOf(this, tensor));
     }
 
-    /// <summary>Closes the file. Views already read stay valid (they own or share managed arrays).</summary>
+    /// <summary>
+    /// Reads every storage now (in copy modes; a no-op for mapped storages), in parallel, reporting progress.
+    /// </summary>
+    public void Preload(IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var storages = Tensors.Values.GroupBy(t => t.StorageKey).Select(g => g.First()).ToList();
+        long totalBytes = storages.Sum(t => t.Storage.Root.ByteLength);
+        long doneBytes = 0;
+        int doneTensors = 0;
+        Parallel.ForEach(storages, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, tensor =>
+        {
+            DTypeDispatch.Invoke(tensor.DType, new LoadStorage(_storages, tensor.Storage.Root));
+            long bytes = Interlocked.Add(ref doneBytes, tensor.Storage.Root.ByteLength);
+            int count = Interlocked.Increment(ref doneTensors);
+            progress?.Report(new LoadProgress(bytes, totalBytes, count, storages.Count));
+        });
+    }
+
+    /// <summary>Opens a checkpoint and reads all its storages (<see cref="Preload"/>) off the calling thread.</summary>
+    public static Task<Checkpoint> OpenAsync(string path, LoadOptions? options = null, IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() =>
+        {
+            var checkpoint = Open(path, options);
+            try
+            {
+                checkpoint.Preload(progress, cancellationToken);
+                return checkpoint;
+            }
+            catch
+            {
+                checkpoint.Dispose();
+                throw;
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Closes the file and frees native tensor memory. Views over mapped or arena memory throw
+    /// <see cref="ObjectDisposedException"/> afterwards; a view is valid until its checkpoint is disposed.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -172,6 +217,7 @@ public sealed class Checkpoint : IDisposable
             return;
         }
         _disposed = true;
+        _storages.Dispose();
         _container.Dispose();
         _file.Dispose();
     }
@@ -189,6 +235,13 @@ public sealed class Checkpoint : IDisposable
             (Values.ContainsKey(key) ? " (it is a plain value: see Values)" : ""));
     }
 
-    private static ReadOnlyMemory<byte> Bytes<T>(TensorView<T> view) where T : unmanaged =>
-        MemoryMarshal.AsBytes(view.Span).ToArray();
+    private sealed class BytesOf(Checkpoint checkpoint, TensorInfo tensor) : IElementFunc<ReadOnlyMemory<byte>>
+    {
+        public ReadOnlyMemory<byte> Invoke<T>() where T : unmanaged => MemoryMarshal.AsBytes(checkpoint.Read<T>(tensor).Span).ToArray();
+    }
+
+    private sealed class LoadStorage(StorageCache cache, StorageRef storage) : IElementFunc<StorageBuffer>
+    {
+        public StorageBuffer Invoke<T>() where T : unmanaged => cache.Get<T>(storage);
+    }
 }

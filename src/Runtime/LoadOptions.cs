@@ -37,6 +37,9 @@ public sealed record LoadOptions
     /// </summary>
     public bool DetectPrefix { get; init; } = true;
 
+    /// <summary>Where tensor bytes are kept: managed arrays, a huge-page native arena, or the memory-mapped file. Default <see cref="TensorMemory.Auto"/>.</summary>
+    public TensorMemory Memory { get; init; } = TensorMemory.Auto;
+
     /// <summary>Resource budgets for hostile files. Defaults to <see cref="CheckpointLimits.Default"/>.</summary>
     public CheckpointLimits Limits { get; init; } = CheckpointLimits.Default;
 }

@@ -97,6 +97,24 @@ public class BindingTests
         Assert.Equal(4, checkpoint.Read<float>("fc2.bias").Length);
     }
 
+    [Fact]
+    public async Task LoadAsync_binds_after_preloading_with_progress()
+    {
+        var reports = new List<LoadProgress>();
+        using var w = await MobileNetV3Small.LoadAsync(Fixtures.PathOf("mobilenet_v3_small.pth"), progress: new Progress<LoadProgress>(reports.Add));
+        AssertMatchesFixture(w, "mobilenet_v3_small.pth", MobileNetV3Small.Schema.Count);
+    }
+
+    [Theory]
+    [InlineData(TensorMemory.Managed)]
+    [InlineData(TensorMemory.NativeArena)]
+    [InlineData(TensorMemory.MemoryMapped)]
+    public void Every_memory_mode_binds_the_same_bytes(TensorMemory memory)
+    {
+        using var w = MobileNetV3Small.Load(Fixtures.PathOf("mobilenet_v3_small.pth"), new LoadOptions { Memory = memory });
+        AssertMatchesFixture(w, "mobilenet_v3_small.pth", MobileNetV3Small.Schema.Count);
+    }
+
     private static void AssertMatchesFixture(object bound, string fixture, int schemaCount)
     {
         var expected = Fixtures.ExpectedFor(fixture).Tensors.ToDictionary(t => t.Key, t => t.Sha256);

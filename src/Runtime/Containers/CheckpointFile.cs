@@ -26,6 +26,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
             throw new CheckpointFormatException(path, $"cannot open the file: {e.Message}", e);
         }
         Length = _stream.Length;
+        MappingRegion = new Reading.NativeRegion(path);
     }
 
     public string Path { get; }
@@ -60,10 +61,12 @@ internal sealed unsafe class CheckpointFile : IDisposable
     public ReadOnlySpan<byte> MapPrefix(long maxLength)
     {
         long length = Math.Min(Math.Min(Length, maxLength), int.MaxValue);
-        if (length == 0)
-        {
-            return [];
-        }
+        return length == 0 ? [] : new ReadOnlySpan<byte>(Map(), (int)length);
+    }
+
+    /// <summary>The whole file mapped read-only (made on first use, unmapped on dispose; views check <see cref="MappingRegion"/>).</summary>
+    public byte* Map()
+    {
         if (_pointer == null)
         {
             _map = MemoryMappedFile.CreateFromFile(_stream, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
@@ -72,11 +75,15 @@ internal sealed unsafe class CheckpointFile : IDisposable
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             _pointer = pointer + _view.PointerOffset;
         }
-        return new ReadOnlySpan<byte>(_pointer, (int)length);
+        return _pointer;
     }
+
+    /// <summary>Released when the file is disposed, so views into the mapping stop working instead of faulting.</summary>
+    public Reading.NativeRegion MappingRegion { get; }
 
     public void Dispose()
     {
+        MappingRegion.Release();
         if (_pointer != null)
         {
             _view!.SafeMemoryMappedViewHandle.ReleasePointer();

@@ -28,6 +28,6 @@ internal interface IContainer : IDisposable
     /// <summary>Validates every declared storage against the file (presence, size, bounds) and says where each is.</summary>
     IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages);
 
-    /// <summary>Reads a located storage's bytes into <paramref name="destination"/> (exactly its length).</summary>
-    void ReadStorage(StorageLocation location, Span<byte> destination);
+    /// <summary>Reads <c>destination.Length</c> bytes of a located storage, from byte <paramref name="start"/> of it.</summary>
+    void ReadStorage(StorageLocation location, long start, Span<byte> destination);
 }

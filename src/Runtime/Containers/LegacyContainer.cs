@@ -104,8 +104,8 @@ internal sealed class LegacyContainer : IContainer
         return located;
     }
 
-    public void ReadStorage(StorageLocation location, Span<byte> destination) =>
-        _file.ReadExactly(location.Offset, destination, location.Record);
+    public void ReadStorage(StorageLocation location, long start, Span<byte> destination) =>
+        _file.ReadExactly(location.Offset + start, destination, location.Record);
 
     public void Dispose()
     {

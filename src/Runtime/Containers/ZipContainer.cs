@@ -103,7 +103,21 @@ internal sealed class ZipContainer : IContainer
         }
     }
 
-    public void ReadStorage(StorageLocation location, Span<byte> destination) => _records.Read(location.Record, destination);
+    public void ReadStorage(StorageLocation location, long start, Span<byte> destination)
+    {
+        if (!location.Compressed)
+        {
+            _file.ReadExactly(location.Offset + start, destination, $"record {location.Record}");
+        }
+        else if (start == 0)
+        {
+            _records.Read(location.Record, destination);
+        }
+        else
+        {
+            throw new CheckpointFormatException(_file.Path, $"record {location.Record} is compressed and larger than 2 GiB; re-save it uncompressed (torch.save)");
+        }
+    }
 
     public void Dispose() => _records.Dispose();
 

@@ -110,7 +110,7 @@ internal sealed class ZipRecords : IDisposable
             {
                 using var input = _zip.GetInputStream(entry);
                 input.ReadExactly(destination);
-                if (input.ReadByte() >= 0)
+                if (destination.Length == entry.Size && input.ReadByte() >= 0)
                 {
                     throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} inflates to more than its declared {entry.Size} bytes");
                 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using StateDict.Containers;
 using StateDict.Torch;
@@ -6,55 +7,94 @@ using StateDict.Torch;
 namespace StateDict.Reading;
 
 /// <summary>
-/// Loads each storage once, on first use, into an array of its element type, and keeps it: tensors that
-/// share a storage (tied weights, views) share the array. Bytes are swapped to the machine's order here.
+/// Gives each storage's elements once, on first use, and keeps them: tensors sharing a storage (tied weights, views)
+/// share the buffer. Depending on <see cref="TensorMemory"/> the bytes are read into a managed array, read into a
+/// huge-page arena, or not read at all (a view of the memory-mapped file). Bytes are swapped to the machine's order
+/// and bools validated on the copy paths; mapped storages are only those that need neither.
 /// </summary>
-internal sealed class StorageCache(IContainer container, string filePath, IReadOnlyDictionary<string, StorageLocation> locations)
+internal sealed unsafe class StorageCache : IDisposable
 {
-    private readonly Dictionary<string, Array> _arrays = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
+    private const long AutoArenaThreshold = 16L << 20;
+    private const int ChunkBytes = 1 << 30;
 
-    public T[] Get<T>(StorageRef storage) where T : unmanaged
+    private readonly IContainer _container;
+    private readonly CheckpointFile _file;
+    private readonly IReadOnlyDictionary<string, StorageLocation> _locations;
+    private readonly TensorMemory _mode;
+    private readonly ConcurrentDictionary<string, Lazy<StorageBuffer>> _buffers = new(StringComparer.Ordinal);
+    private readonly Lock _arenaLock = new();
+    private HugePageArena? _arena;
+
+    public StorageCache(IContainer container, CheckpointFile file, IReadOnlyDictionary<string, StorageLocation> locations, TensorMemory mode)
     {
-        lock (_lock)
-        {
-            if (_arrays.TryGetValue(storage.Key, out var cached))
-            {
-                return (T[])cached;
-            }
-            var array = Load<T>(storage);
-            _arrays.Add(storage.Key, array);
-            return array;
-        }
+        _container = container;
+        _file = file;
+        _locations = locations;
+        TotalBytes = locations.Values.Sum(l => l.Length);
+        _mode = mode == TensorMemory.Auto ? (TotalBytes >= AutoArenaThreshold ? TensorMemory.NativeArena : TensorMemory.Managed) : mode;
     }
 
-    private T[] Load<T>(StorageRef storage) where T : unmanaged
+    /// <summary>Bytes of all storages together.</summary>
+    public long TotalBytes { get; }
+
+    public TensorMemory Mode => _mode;
+
+    public StorageBuffer Get<T>(StorageRef storage) where T : unmanaged =>
+        _buffers.GetOrAdd(storage.Key, _ => new Lazy<StorageBuffer>(() => Load<T>(storage))).Value;
+
+    public void Dispose() => _arena?.Dispose();
+
+    private StorageBuffer Load<T>(StorageRef storage) where T : unmanaged
     {
-        var location = locations[storage.Key];
-        long count = storage.ElementCount;
-        if (count > Array.MaxLength)
-        {
-            throw new CheckpointFormatException(filePath,
-                $"storage '{storage.Key}' has {count} elements, more than one .NET array can hold ({Array.MaxLength})");
-        }
-        var array = GC.AllocateUninitializedArray<T>((int)count);
-        var bytes = MemoryMarshal.AsBytes(array.AsSpan());
-        // An untyped storage may hold a few bytes beyond its last whole element; they are never addressed.
-        if (location.Length < bytes.Length)
-        {
-            throw new CheckpointCorruptException(filePath, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes.Length}");
-        }
-        container.ReadStorage(location with { Length = bytes.Length }, bytes);
+        var location = _locations[storage.Key];
         var dtype = storage.DType!.Value;
-        if (container.BigEndian)
+        long bytes = storage.ElementCount * dtype.ElementSize();
+        // An untyped storage may hold a few bytes beyond its last whole element; they are never addressed.
+        if (location.Length < bytes)
         {
-            SwapBytes(bytes, dtype);
+            throw new CheckpointCorruptException(_file.Path, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes}");
         }
-        if (dtype == DType.Bool && bytes.IndexOfAnyExcept((byte)0, (byte)1) is var bad and >= 0)
+        if (_mode == TensorMemory.MemoryMapped && !location.Compressed && !_container.BigEndian && dtype != DType.Bool)
         {
-            throw new CheckpointCorruptException(filePath, $"bool storage '{storage.Key}' holds the byte {bytes[bad]} at element {bad}; bools must be 0 or 1");
+            return new StorageBuffer(_file.Map() + location.Offset, bytes, _file.MappingRegion);
         }
-        return array;
+        if (_mode == TensorMemory.Managed || _mode == TensorMemory.MemoryMapped)
+        {
+            if (storage.ElementCount > Array.MaxLength)
+            {
+                throw new CheckpointFormatException(_file.Path,
+                    $"storage '{storage.Key}' has {storage.ElementCount} elements, more than one .NET array can hold ({Array.MaxLength}); open it with TensorMemory.NativeArena");
+            }
+            var array = GC.AllocateUninitializedArray<T>((int)storage.ElementCount);
+            Fill(storage, location, MemoryMarshal.AsBytes(array.AsSpan()), 0);
+            return new StorageBuffer(array);
+        }
+        byte* pointer;
+        lock (_arenaLock)
+        {
+            _arena ??= new HugePageArena(_locations.Values.Sum(l => l.Length + 64), _file.Path);
+            pointer = _arena.Allocate(bytes);
+        }
+        for (long start = 0; start < bytes; start += ChunkBytes)
+        {
+            Fill(storage, location, new Span<byte>(pointer + start, (int)Math.Min(ChunkBytes, bytes - start)), start);
+        }
+        return new StorageBuffer(pointer, bytes, _arena.Region);
+    }
+
+    /// <summary>Reads one chunk of a storage straight into its final place, then fixes byte order and checks bools.</summary>
+    private void Fill(StorageRef storage, StorageLocation location, Span<byte> destination, long start)
+    {
+        _container.ReadStorage(location, start, destination);
+        var dtype = storage.DType!.Value;
+        if (_container.BigEndian)
+        {
+            SwapBytes(destination, dtype);
+        }
+        if (dtype == DType.Bool && destination.IndexOfAnyExcept((byte)0, (byte)1) is var bad and >= 0)
+        {
+            throw new CheckpointCorruptException(_file.Path, $"bool storage '{storage.Key}' holds the byte {destination[bad]} at element {start + bad}; bools must be 0 or 1");
+        }
     }
 
     private static void SwapBytes(Span<byte> bytes, DType dtype)

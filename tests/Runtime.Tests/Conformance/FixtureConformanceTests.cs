@@ -8,12 +8,25 @@ namespace StateDict.Tests.Conformance;
 /// <summary>Every fixture reads exactly as PyTorch recorded it: keys in order, dtypes, shapes, strides, offsets, values, SHA-256.</summary>
 public class FixtureConformanceTests
 {
+    public static TheoryData<string, TensorMemory> ReadableInEveryMemoryMode()
+    {
+        var data = new TheoryData<string, TensorMemory>();
+        foreach (var name in Fixtures.Readable())
+        {
+            foreach (var memory in Enum.GetValues<TensorMemory>())
+            {
+                data.Add(name, memory);
+            }
+        }
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Fixtures.Readable), MemberType = typeof(Fixtures))]
-    public void Tensors_match_what_PyTorch_wrote(string name)
+    [MemberData(nameof(ReadableInEveryMemoryMode))]
+    public void Tensors_match_what_PyTorch_wrote(string name, TensorMemory memory)
     {
         var expected = Fixtures.ExpectedFor(name);
-        using var checkpoint = Checkpoint.Open(Fixtures.PathOf(name));
+        using var checkpoint = Checkpoint.Open(Fixtures.PathOf(name), new LoadOptions { Memory = memory });
 
         Assert.Equal(expected.Format, checkpoint.Format.ToString().ToLowerInvariant());
         Assert.Equal(expected.Tensors.Select(t => t.Key), checkpoint.Tensors.Keys);

@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+
+namespace StateDict.Reading;
+
+/// <summary>
+/// One native, 2 MiB-aligned block per checkpoint that storages are read straight into. On Linux it is advised
+/// <c>MADV_HUGEPAGE</c>, so first touch faults 2 MiB at a time instead of 4 KiB (measured here: ~9 GB/s instead
+/// of ~0.3 GB/s). Freed when the checkpoint is disposed; views over it then throw.
+/// </summary>
+internal sealed unsafe partial class HugePageArena : IDisposable
+{
+    private const long HugePage = 2L << 20;
+    private const int Alignment = 64;
+    private const int MadviseHugePage = 14;
+
+    private readonly long _capacity;
+    private byte* _base;
+    private long _used;
+
+    public HugePageArena(long capacity, string owner)
+    {
+        _capacity = (capacity + HugePage - 1) / HugePage * HugePage;
+        Region = new NativeRegion(owner);
+    }
+
+    public NativeRegion Region { get; }
+
+    /// <summary>Bytes reserved for the arena (its pages are committed only when first touched).</summary>
+    public long Capacity => _capacity;
+
+    /// <summary>Carves <paramref name="bytes"/> (64-byte aligned) out of the arena, reserving it on first use.</summary>
+    public byte* Allocate(long bytes)
+    {
+        if (_base == null)
+        {
+            _base = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(_capacity, HugePage), (nuint)HugePage);
+            if (OperatingSystem.IsLinux())
+            {
+                _ = Madvise(_base, (nuint)Math.Max(_capacity, HugePage), MadviseHugePage); // advisory: failure only costs speed
+            }
+        }
+        long start = (_used + Alignment - 1) / Alignment * Alignment;
+        if (bytes > _capacity - start)
+        {
+            throw new InvalidOperationException($"arena of {_capacity} bytes cannot hold {bytes} more bytes at {start}");
+        }
+        _used = start + bytes;
+        return _base + start;
+    }
+
+    public void Dispose()
+    {
+        Region.Release();
+        if (_base != null)
+        {
+            NativeMemory.AlignedFree(_base);
+            _base = null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
+}

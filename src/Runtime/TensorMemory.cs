@@ -1,0 +1,29 @@
+namespace StateDict;
+
+/// <summary>Where tensor bytes live once read. Whatever the choice, a view is valid until its checkpoint is disposed.</summary>
+public enum TensorMemory
+{
+    /// <summary>
+    /// <see cref="NativeArena"/> when the checkpoint's storages total 16 MiB or more, <see cref="Managed"/> below.
+    /// The default.
+    /// </summary>
+    Auto,
+
+    /// <summary>Each storage is read once into a managed array (views stay usable even after dispose).</summary>
+    Managed,
+
+    /// <summary>
+    /// Each storage is read once into one native, 2 MiB-aligned block per checkpoint, advised to use huge pages on
+    /// Linux so that first touch costs ~30 times less. The block is freed when the checkpoint is disposed; views then
+    /// throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    NativeArena,
+
+    /// <summary>
+    /// Zero copy: contiguous tensors are views straight into the memory-mapped file (torch's zip records are stored
+    /// uncompressed and 64-byte aligned), so opening costs the pickle only and pages are read when touched.
+    /// Non-contiguous views, big-endian files, bool tensors and compressed or legacy records fall back to a copy of
+    /// that storage. Unmapped when the checkpoint is disposed; views then throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    MemoryMapped,
+}
