@@ -18,6 +18,11 @@ internal static class InspectCommand
         command.SetAction(parse => ExitCodes.Guard(io, () =>
         {
             using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix) });
+            if (parse.GetValue(hash))
+            {
+                using var bar = ProgressBar.ForTerminal(io, "reading");
+                checkpoint.Preload(bar);
+            }
             var hashes = parse.GetValue(hash) ? Hashes(checkpoint) : null;
             if (parse.GetValue(json))
             {
