@@ -31,7 +31,7 @@ namespace StateDict.Generator
             var targets = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     TargetParser.SchemaAttribute,
-                    static (node, _) => node is ClassDeclarationSyntax,
+                    static (node, _) => node is TypeDeclarationSyntax,
                     static (ctx, ct) => TargetParser.Parse(ctx, ct))
                 .WithTrackingName(TrackingNames.Targets);
 

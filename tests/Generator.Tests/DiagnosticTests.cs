@@ -202,6 +202,19 @@ public class DiagnosticTests
             """, Schema(TestSchemas.Keys("w")),
             Diagnostic(Descriptors.ContainerNotPartial).WithLocation(0).WithArguments("Net", "Middle"));
 
+    [Theory]
+    [InlineData("internal static partial class", "static class")]
+    [InlineData("internal abstract partial class", "abstract class")]
+    [InlineData("internal partial record", "record")]
+    [InlineData("internal partial struct", "struct")]
+    public Task SD0017_only_a_concrete_class_can_bind_a_schema(string declaration, string kind) =>
+        VerifyGeneratorAsync($$"""
+            using StateDict;
+            [StateDictSchema("m.schema.json")]
+            {{declaration}} {|#0:Net|};
+            """, Schema(TestSchemas.Keys("w")),
+            Diagnostic(Descriptors.NotAConcreteClass).WithLocation(0).WithArguments("Net", kind));
+
     // SD0013–SD0016: [TensorKey] properties.
 
     [Fact]

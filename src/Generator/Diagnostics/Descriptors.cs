@@ -70,6 +70,10 @@ namespace StateDict.Generator.Diagnostics
             "Key '{0}' is bound by more than one [TensorKey] property",
             "Bind each key once.");
 
+        public static readonly DiagnosticDescriptor NotAConcreteClass = Error("SD0017", "Target must be a class that can be instantiated",
+            "'{0}' has [StateDictSchema] but is a {1}; it must be a non-static, non-abstract partial class",
+            "The generator adds a constructor, Load and Dispose; use a plain partial class.");
+
         public static readonly DiagnosticDescriptor Renamed = new DiagnosticDescriptor("SD0020", "Generated name changed",
             "Key segment '{0}' of '{1}' became '{2}' instead of '{3}' to avoid a collision",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
@@ -80,7 +84,7 @@ namespace StateDict.Generator.Diagnostics
         {
             SchemaNotFound, MalformedJson, NotASchema, UnknownDType, BadShape, DuplicateKey, TensorAndModule, InvalidKey,
             NotPartial, Generic, ContainerNotPartial, UnknownTensorKey, ElementTypeMismatch, BadTensorKeyProperty,
-            DuplicateTensorKey, Renamed,
+            DuplicateTensorKey, NotAConcreteClass, Renamed,
         }.ToDictionary(d => d.Id);
 
         private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>

@@ -20,7 +20,8 @@ namespace StateDict.Generator.Model
             {
                 diagnostics.AddRange(schema.Diagnostics);
             }
-            if (schema is null || diagnostics.Count > 0)
+            // Problems with one [TensorKey] property (SD0015) still let the others be implemented.
+            if (schema is null || diagnostics.Any(d => d.Id != Descriptors.BadTensorKeyProperty.Id))
             {
                 return new Resolution(null, diagnostics.ToEquatableArray());
             }

@@ -19,7 +19,7 @@ namespace StateDict.Generator.Parsing
         public static TargetSpec Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var type = (INamedTypeSymbol)context.TargetSymbol;
-            var syntax = (ClassDeclarationSyntax)context.TargetNode;
+            var syntax = (TypeDeclarationSyntax)context.TargetNode;
             var attribute = context.Attributes[0];
             var diagnostics = new List<DiagnosticInfo>();
             var classLocation = LocationInfo.From(syntax.Identifier.GetLocation());
@@ -31,6 +31,11 @@ namespace StateDict.Generator.Parsing
             if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotPartial, classLocation, type.Name));
+            }
+            if (!(syntax is ClassDeclarationSyntax) || type.IsStatic || type.IsAbstract)
+            {
+                string kind = syntax is ClassDeclarationSyntax ? (type.IsStatic ? "static class" : "abstract class") : syntax.Keyword.Text;
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotAConcreteClass, classLocation, type.Name, kind));
             }
             if (type.IsGenericType)
             {
