@@ -19,7 +19,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
         Path = path;
         try
         {
-            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess); // the buffer serves the zip directory parser; tensor bytes use positional reads
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
