@@ -57,6 +57,16 @@ internal sealed unsafe class CheckpointFile : IDisposable
         }
     }
 
+    /// <summary>A few bytes at <paramref name="offset"/>, read through the mapping (no system call), bounds checked.</summary>
+    public ReadOnlySpan<byte> Peek(long offset, int length, string what)
+    {
+        if (offset < 0 || length < 0 || offset > Length - length)
+        {
+            throw new CheckpointCorruptException(Path, $"{what} spans bytes {offset}..{offset + length} but the file has {Length} (truncated?)");
+        }
+        return new ReadOnlySpan<byte>(Map() + offset, length);
+    }
+
     /// <summary>The first <paramref name="maxLength"/> bytes of the file (or all of it), mapped read-only.</summary>
     public ReadOnlySpan<byte> MapPrefix(long maxLength)
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using ICSharpCode.SharpZipLib;
 using ICSharpCode.SharpZipLib.Zip;
 
 namespace StateDict.Containers;
@@ -115,7 +116,9 @@ internal sealed class ZipRecords : IDisposable
                     throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} inflates to more than its declared {entry.Size} bytes");
                 }
             }
-            catch (Exception e) when (e is ZipException or IOException or InvalidDataException or ArgumentException or NotSupportedException)
+            // SharpZipBaseException, not only its ZipException: the inflater throws the base type for a damaged
+            // deflate stream ("broken uncompressed block"), which would escape ReadBytes untyped.
+            catch (Exception e) when (e is SharpZipBaseException or IOException or InvalidDataException or ArgumentException or NotSupportedException)
             {
                 throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} cannot be inflated: {e.Message}", e);
             }
@@ -138,8 +141,8 @@ internal sealed class ZipRecords : IDisposable
     /// <summary>Absolute offset of an entry's data: local header offset + 30 + name length + extra length.</summary>
     private long DataOffset(ZipEntry entry)
     {
-        Span<byte> header = stackalloc byte[30];
-        _file.ReadExactly(entry.Offset, header, $"the local header of {entry.Name}");
+        // Through the mapping: a 20,000-record archive would otherwise cost 40,000 system calls here.
+        var header = _file.Peek(entry.Offset, 30, $"the local header of {entry.Name}");
         if (BinaryPrimitives.ReadUInt32LittleEndian(header) != 0x04034b50)
         {
             throw new CheckpointCorruptException(_file.Path, $"the local header of {entry.Name} at byte {entry.Offset} has a bad signature");
@@ -148,10 +151,9 @@ internal sealed class ZipRecords : IDisposable
         long offset = entry.Offset + 30 + nameLength + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
         // The local header must name the same record: a directory entry pointing at another record's header
         // would otherwise hand out that record's bytes.
-        var name = new byte[nameLength];
-        _file.ReadExactly(entry.Offset + 30, name, $"the local header of {entry.Name}");
+        var name = _file.Peek(entry.Offset + 30, nameLength, $"the local header of {entry.Name}");
         string localName = Encoding.UTF8.GetString(name);
-        if (localName != entry.Name && StringCodec.Default.LegacyEncoding.GetString(name) != entry.Name)
+        if (localName != entry.Name && StringCodec.Default.LegacyEncoding.GetString(name.ToArray()) != entry.Name)
         {
             throw new CheckpointCorruptException(_file.Path,
                 $"the central directory places {entry.Name} at byte {entry.Offset}, but the local header there names '{localName}'");
