@@ -4,7 +4,7 @@ namespace StateDict.Cli;
 
 /// <summary>
 /// The <c>statedict</c> command line. Exit codes: 0 fine, 1 unreadable/corrupt/unsupported file, 2 usage,
-/// 3 refused as unsafe. Output goes to the given writers so the whole CLI can be run in-process by tests.
+/// 3 refused as unsafe, 4 (<c>diff</c>) the checkpoints differ. Output goes to the given writers so the whole CLI can be run in-process by tests.
 /// </summary>
 public static class CliApp
 {
@@ -19,6 +19,8 @@ public static class CliApp
             InspectCommand.Create(io),
             SchemaCommand.Create(io),
             ScanCommand.Create(io),
+            ConvertCommand.Create(io),
+            DiffCommand.Create(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -51,6 +53,13 @@ internal static class CliArguments
         });
         return file;
     }
+
+    /// <summary><c>--allow-module-pickles</c>: read whole pickled models (<see cref="LoadOptions.AllowModulePickles"/>).</summary>
+    public static Option<bool> AllowModulePickles() => new("--allow-module-pickles")
+    {
+        Description = "Read whole pickled models (torch.save(model), pickle.dump(model)) as their state_dict, running nothing; " +
+            "their classes are treated as plain names, and globals that would run code or open files are still refused.",
+    };
 
     /// <summary>Refuses an empty path given to a path option (e.g. <c>-o ""</c>) as a usage error.</summary>
     public static Option<string?> NonEmptyPath(this Option<string?> option)

@@ -8,6 +8,9 @@ internal static class ExitCodes
     public const int Usage = 2;
     public const int Unsafe = 3;
 
+    /// <summary><c>diff</c>: the two checkpoints differ.</summary>
+    public const int Different = 4;
+
     /// <summary>Runs a command body; a bad file becomes a one-line message on stderr and its exit code, never a stack trace.</summary>
     public static int Guard(CliOutput io, Func<int> body)
     {

@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace StateDict.Cli;
 
-/// <summary><c>statedict inspect FILE [--json] [--hash]</c>: what a checkpoint holds.</summary>
+/// <summary><c>statedict inspect FILE [--json] [--hash] [--prefix P] [--allow-module-pickles]</c>: what a checkpoint holds.</summary>
 internal static class InspectCommand
 {
     public static Command Create(CliOutput io)
@@ -14,10 +14,11 @@ internal static class InspectCommand
         var json = new Option<bool>("--json") { Description = "Print JSON: {file, format, tensors[{key, dtype, shape, sha256?}], values}." };
         var hash = new Option<bool>("--hash") { Description = "Add each tensor's SHA-256 over its contiguous row-major little-endian bytes." };
         var prefix = new Option<string?>("--prefix") { Description = "Show only keys under this prefix (e.g. 'model.'), with the prefix removed." };
-        var command = new Command("inspect", "List a checkpoint's tensors (key, dtype, shape, bytes) and plain values.") { file, json, hash, prefix };
+        var modules = CliArguments.AllowModulePickles();
+        var command = new Command("inspect", "List a checkpoint's tensors (key, dtype, shape, bytes) and plain values.") { file, json, hash, prefix, modules };
         command.SetAction(parse => ExitCodes.Guard(io, () =>
         {
-            using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix) });
+            using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix), AllowModulePickles = parse.GetValue(modules) });
             if (parse.GetValue(hash))
             {
                 using var bar = ProgressBar.ForTerminal(io, "reading");
@@ -96,6 +97,15 @@ internal static class InspectCommand
             foreach (var (key, value) in checkpoint.Values)
             {
                 output.WriteLine($"  {key} = {JsonValues.Display(value)}");
+            }
+        }
+        if (checkpoint.Metadata.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine($"metadata ({checkpoint.Metadata.Count}):");
+            foreach (var (key, value) in checkpoint.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                output.WriteLine($"  {key} = {value}");
             }
         }
     }

@@ -13,6 +13,21 @@ internal static class ScanCommand
     public static Command Create(CliOutput io)
     {
         var files = new Argument<string[]>("files") { Description = "Files to scan (.pth, .pt, .bin, .ckpt, .pkl, .safetensors).", Arity = ArgumentArity.OneOrMore };
+        files.Validators.Add(result =>
+        {
+            // A variadic argument swallows unknown options: "scan --jsn x.pth" must be a usage error, not a file named "--jsn".
+            foreach (string file in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (file.Length > 1 && file[0] == '-' && !File.Exists(file))
+                {
+                    result.AddError($"Unrecognized command or argument '{file}'");
+                }
+                else if (string.IsNullOrWhiteSpace(file))
+                {
+                    result.AddError("a FILE argument is empty");
+                }
+            }
+        });
         var verbose = new Option<bool>("--verbose", "-v") { Description = "List every pickle and every global, allowed ones too." };
         var json = new Option<bool>("--json") { Description = "Print JSON: {files: [{file, format, verdict, error?, pickles: [{part, protocol, calls, globals: [{name, offset, risk, reason}]}]}]}." };
         var command = new Command("scan", "List the Python globals a file's pickles would import, and whether each is safe. Nothing is executed.") { files, json, verbose };

@@ -60,6 +60,12 @@ public sealed class Checkpoint : IDisposable
     /// <summary>The container format.</summary>
     public CheckpointFormat Format => _container.Format;
 
+    /// <summary>
+    /// The file's free-form string metadata: a safetensors header's <c>__metadata__</c> (e.g. <c>format = pt</c>), or a
+    /// sharded index's <c>metadata</c> (non-string values as their JSON text: <c>total_size = 2704</c>). Empty for torch files.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Metadata => _container.Metadata;
+
     /// <summary>Every tensor, in file order, by flattened key.</summary>
     public IReadOnlyDictionary<string, TensorInfo> Tensors { get; }
 
@@ -69,8 +75,12 @@ public sealed class Checkpoint : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, object?> Values { get; }
 
-    /// <summary>Opens a checkpoint written by <c>torch.save</c> (zip or legacy format).</summary>
-    /// <param name="path">The file (<c>.pth</c>, <c>.pt</c>, <c>.bin</c>, <c>.ckpt</c>).</param>
+    /// <summary>
+    /// Opens a checkpoint: written by <c>torch.save</c> (zip or legacy format), a safetensors file, or the index of a
+    /// sharded checkpoint (<c>model.safetensors.index.json</c>, <c>pytorch_model.bin.index.json</c>), whose shards open
+    /// with it as one checkpoint. The format is told from the content, never from the file name.
+    /// </summary>
+    /// <param name="path">The file (<c>.pth</c>, <c>.pt</c>, <c>.bin</c>, <c>.ckpt</c>, <c>.safetensors</c>, <c>*.index.json</c>).</param>
     /// <param name="options">Key selection and resource budgets; null for the defaults.</param>
     /// <exception cref="CheckpointUnsafeException">The file names Python globals outside the allow-list.</exception>
     /// <exception cref="CheckpointCorruptException">The file is damaged.</exception>
@@ -84,7 +94,7 @@ public sealed class Checkpoint : IDisposable
         try
         {
             container = ContainerDetector.Open(file, options.Limits);
-            var tree = TorchReader.Read(container.MainPickle, container.MainSource, options.Limits);
+            var tree = options.AllowModulePickles ? container.ReadTreeAllowingModulePickles(options.Limits) : container.ReadTree(options.Limits);
             return new Checkpoint(file, container, tree, options);
         }
         catch (Exception e) when (e is not CheckpointException and not KeyNotFoundException and not OutOfMemoryException)
@@ -205,6 +215,27 @@ public sealed class Checkpoint : IDisposable
                 throw;
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// Saves the checkpoint's tensors and values as a <c>.pth</c> that <c>torch.load(weights_only=True)</c> reads
+    /// (storages shared as in this file, views kept) or as <c>.safetensors</c> (contiguous tensors, tied ones written
+    /// once with the alias in <c>__metadata__</c>; plain values left out). The format is
+    /// <see cref="SaveOptions.Format"/>, else told by the extension. To change what is saved, use
+    /// <see cref="StateDictWriter.From(Checkpoint)"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Safetensors has no dtype for one of the tensors (complex128).</exception>
+    public void Save(string path, SaveOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        StateDictWriter.From(this).Save(path, options);
+    }
+
+    /// <summary>A storage's elements (read on first use), for the writer.</summary>
+    internal StorageBuffer StorageBuffer(StorageRef storage)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return DTypeDispatch.Invoke(storage.DType!.Value, new LoadStorage(_storages, storage));
+    }
 
     /// <summary>
     /// Closes the file and frees native tensor memory. Views over mapped or arena memory throw

@@ -42,4 +42,17 @@ public sealed record LoadOptions
 
     /// <summary>Resource budgets for hostile files. Defaults to <see cref="CheckpointLimits.Default"/>.</summary>
     public CheckpointLimits Limits { get; init; } = CheckpointLimits.Default;
+
+    /// <summary>
+    /// Read whole pickled models (<c>torch.save(model)</c>, <c>pickle.dump(model)</c>), which are refused by default
+    /// because they name the model's classes (<c>__main__.MLP</c>, <c>torch.nn.modules.linear.Linear</c>). When true,
+    /// the module tree is walked as data and its state dict listed under the keys <c>model.state_dict()</c> gives
+    /// (<c>fc1.weight</c>: each module's <c>_parameters</c>, persistent <c>_buffers</c>, then <c>_modules</c>); other
+    /// objects of unknown classes are read like dicts of their attributes. Nothing is run or imported: classes are
+    /// treated as plain names, and globals that would run code or touch files or the network (<c>posix.system</c>,
+    /// <c>builtins.eval</c>, <c>copyreg._reconstructor</c>, <c>builtins.open</c>, ...) still refuse the file; only
+    /// globals <see cref="CheckpointScanner"/> rates <see cref="GlobalRisk.UnknownClass"/> are accepted. Default false.
+    /// </summary>
+    /// <example><code>using var ckpt = Checkpoint.Open("model_full.pth", new LoadOptions { AllowModulePickles = true });  // fc1.weight, ...</code></example>
+    public bool AllowModulePickles { get; init; }
 }

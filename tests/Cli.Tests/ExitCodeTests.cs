@@ -40,15 +40,53 @@ public class ExitCodeTests
     }
 
     [Theory]
-    [InlineData("scripted_mlp.pt")]
-    [InlineData("state_dict.pkl")]
-    public void A_format_not_read_yet_exits_1_saying_not_supported_yet(string name)
+    [InlineData("inspect", "model_full.pth")]
+    [InlineData("inspect", "model.pkl")]
+    [InlineData("schema", "model_full.pth")]
+    [InlineData("schema", "model.pkl")]
+    public void Refusing_a_whole_pickled_model_names_the_opt_in(string command, string name)
     {
-        var result = CliRun.Run("inspect", Fixtures.PathOf(name));
+        var result = CliRun.Run(command, Fixtures.PathOf(name));
 
-        string line = CliRun.FailedWith(1, result);
-        Assert.Contains("not supported yet", line);
-        Assert.Contains(name, line);
+        string line = CliRun.FailedWith(3, result);
+        Assert.Contains("--allow-module-pickles", line);
+    }
+
+    [Theory]
+    [InlineData("model_full.pth")]
+    [InlineData("model.pkl")]
+    public void A_whole_pickled_model_reads_with_allow_module_pickles(string name)
+    {
+        var expected = Fixtures.ExpectedFor(name);
+
+        var result = CliRun.Run("inspect", Fixtures.PathOf(name), "--json", "--hash", "--allow-module-pickles");
+
+        CliRun.Succeeded(result);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        var tensors = doc.RootElement.GetProperty("tensors").EnumerateArray().ToList();
+        Assert.Equal(expected.Tensors.Select(t => t.Key), tensors.Select(t => t.GetProperty("key").GetString()));
+        Assert.Equal(expected.Tensors.Select(t => t.Sha256), tensors.Select(t => t.GetProperty("sha256").GetString()));
+    }
+
+    [Theory]
+    [InlineData("model_full.pth")]
+    [InlineData("model.pkl")]
+    public void Schema_of_a_whole_pickled_model_reads_with_allow_module_pickles(string name)
+    {
+        var result = CliRun.Run("schema", Fixtures.PathOf(name), "--allow-module-pickles");
+
+        CliRun.Succeeded(result);
+        Assert.Contains("fc1.weight", result.Stdout);
+        Assert.Contains("fc2.bias", result.Stdout);
+    }
+
+    [Fact]
+    public void Allow_module_pickles_still_refuses_os_system_with_exit_3()
+    {
+        var result = CliRun.Run("inspect", Fixtures.PathOf("malicious_os_system.pth"), "--allow-module-pickles");
+
+        string line = CliRun.FailedWith(3, result);
+        Assert.Contains("posix.system", line);
     }
 
     public static TheoryData<string, int> Truncations() => new()

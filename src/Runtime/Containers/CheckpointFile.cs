@@ -58,11 +58,12 @@ internal sealed unsafe class CheckpointFile : IDisposable
     }
 
     /// <summary>A few bytes at <paramref name="offset"/>, read through the mapping (no system call), bounds checked.</summary>
-    public ReadOnlySpan<byte> Peek(long offset, int length, string what)
+    /// <remarks><paramref name="what"/> and <paramref name="subject"/> are joined only for the error message, so hot callers allocate nothing.</remarks>
+    public ReadOnlySpan<byte> Peek(long offset, int length, string what, string? subject = null)
     {
         if (offset < 0 || length < 0 || offset > Length - length)
         {
-            throw new CheckpointCorruptException(Path, $"{what} spans bytes {offset}..{offset + length} but the file has {Length} (truncated?)");
+            throw new CheckpointCorruptException(Path, $"{what}{subject} spans bytes {offset}..{offset + length} but the file has {Length} (truncated?)");
         }
         return new ReadOnlySpan<byte>(Map() + offset, length);
     }

@@ -3,14 +3,25 @@ using StateDict.Pickle;
 namespace StateDict.Containers;
 
 /// <summary>A storage the pickle declared: its record key and how many bytes it must hold.</summary>
-internal sealed record StorageDecl(string Key, long ByteLength, int ElementSize, long PickleOffset);
-
-/// <summary>Where a storage's bytes are in the file. <see cref="Offset"/> is absolute (mappable) unless the record is compressed.</summary>
-internal sealed record StorageLocation(string Key, string Record, long Offset, long Length, bool Compressed);
+internal sealed record StorageDecl(string Key, long ByteLength, int ElementSize, long PickleOffset)
+{
+    /// <summary>
+    /// The storage's bytes when the pickle itself carries them (plain pickles: <c>torch.storage._load_from_bytes</c>),
+    /// already checked to hold <see cref="ByteLength"/> bytes; null when they are in a record of the container.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Embedded { get; init; }
+}
 
 /// <summary>
-/// A checkpoint container (zip, legacy): it yields the main pickle, then, given the storages the pickle
-/// declares, checks each against the file and reads their bytes on demand.
+/// Where a storage's bytes are in the file. <see cref="Offset"/> is absolute (mappable) unless the record is compressed.
+/// <see cref="File"/> names the file when it is not the checkpoint's own (a shard of a sharded checkpoint).
+/// </summary>
+internal sealed record StorageLocation(string Key, string Record, long Offset, long Length, bool Compressed, CheckpointFile? File = null);
+
+/// <summary>
+/// A checkpoint container (zip, legacy, safetensors, a sharded index): it yields the main pickle (or, without one,
+/// the tensor table itself: <see cref="ReadTree"/>), then, given the storages the pickle declares, checks each against
+/// the file and reads their bytes on demand.
 /// </summary>
 internal interface IContainer : IDisposable
 {
@@ -30,4 +41,20 @@ internal interface IContainer : IDisposable
 
     /// <summary>Reads <c>destination.Length</c> bytes of a located storage, from byte <paramref name="start"/> of it.</summary>
     void ReadStorage(StorageLocation location, long start, Span<byte> destination);
+
+    /// <summary>
+    /// The checkpoint's tensors, values and storages. Pickle containers read them from the main pickle; containers of
+    /// formats without one (safetensors, sharded indexes) return the table their header declares and never touch
+    /// <see cref="MainPickle"/>.
+    /// </summary>
+    Torch.TorchTree ReadTree(CheckpointLimits limits) => Torch.TorchReader.Read(MainPickle, MainSource, limits, new Torch.ReadPolicy(Format));
+
+    /// <summary>
+    /// <see cref="ReadTree"/> under <see cref="LoadOptions.AllowModulePickles"/>: containers with a pickle also accept
+    /// and walk pickled modules; the others read as usual.
+    /// </summary>
+    Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) => ReadTree(limits);
+
+    /// <summary>The file's free-form string metadata (safetensors' <c>__metadata__</c>, a sharded index's <c>metadata</c>); empty for torch files.</summary>
+    IReadOnlyDictionary<string, string> Metadata => System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
 }

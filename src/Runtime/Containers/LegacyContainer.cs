@@ -17,7 +17,8 @@ internal sealed class LegacyContainer : IContainer
     /// <summary>PROTO 2, LONG1 of 10 bytes holding <see cref="MagicNumber"/>: how every legacy file begins.</summary>
     public static ReadOnlySpan<byte> Signature => [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
-    private const long ProtocolVersion = 1001;
+    /// <summary>What the second pickle of a legacy file holds (<c>torch.serialization.PROTOCOL_VERSION</c>).</summary>
+    public const long ProtocolVersion = 1001;
 
     private readonly CheckpointFile _file;
     private readonly List<string> _keys = [];
@@ -107,6 +108,9 @@ internal sealed class LegacyContainer : IContainer
     public void ReadStorage(StorageLocation location, long start, Span<byte> destination) =>
         _file.ReadExactly(location.Offset + start, destination, location.Record);
 
+    public Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) =>
+        Torch.TorchReader.Read(MainPickle, MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
+
     public void Dispose()
     {
         // The file belongs to the checkpoint.
@@ -116,6 +120,12 @@ internal sealed class LegacyContainer : IContainer
     {
         var source = new PickleSource(_file.Path, what is null ? MainSource.Part : $"legacy {what} pickle (starting at byte {position})");
         var result = PickleMachine.Run(bytes[position..], source, limits);
+        if (what is not null)
+        {
+            // torch.load unpickles the magic number, protocol version, sys_info and key list with the full unpickler
+            // too: a global in any of them runs as surely as one in the main pickle (read later, with its own policy).
+            Torch.AllowList.Check(result, source);
+        }
         position += result.EndPosition;
         return result;
     }

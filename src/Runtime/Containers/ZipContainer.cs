@@ -7,6 +7,8 @@ namespace StateDict.Containers;
 /// <c>torch.save</c>'s zip format: <c>PREFIX/data.pkl</c> plus <c>PREFIX/data/KEY</c> per storage, where PREFIX is
 /// whatever folder name the writer chose. Entries are STORED and 64-byte aligned, so each storage's absolute
 /// data offset is computed from its local header; DEFLATED entries are still read, with their sizes checked first.
+/// A TorchScript archive (<c>torch.jit.save</c>: the same layout plus <c>constants.pkl</c> and <c>code/</c>) is read
+/// the same way, from its <c>data.pkl</c> module tree; its code is never read.
 /// </summary>
 internal sealed class ZipContainer : IContainer
 {
@@ -19,12 +21,14 @@ internal sealed class ZipContainer : IContainer
         _file = file;
         _records = records;
         _prefix = prefix;
+        // torch.load tells TorchScript archives apart the same way (_is_torchscript_zip).
+        Format = records.Contains(prefix + "constants.pkl") ? CheckpointFormat.TorchScript : CheckpointFormat.Zip;
         BigEndian = ReadByteOrder();
         MainSource = new PickleSource(file.Path, prefix + "data.pkl");
         MainPickle = PickleMachine.Run(records.ReadAll(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits);
     }
 
-    public CheckpointFormat Format => CheckpointFormat.Zip;
+    public CheckpointFormat Format { get; }
 
     public PickleResult MainPickle { get; }
 
@@ -56,12 +60,7 @@ internal sealed class ZipContainer : IContainer
                 ? "zip archive has no PREFIX/data.pkl record: not a torch.save checkpoint"
                 : $"zip archive has {pickles.Count} data.pkl records ({string.Join(", ", pickles)}); expected one");
         }
-        string prefix = pickles[0][..^"data.pkl".Length];
-        if (records.Contains(prefix + "constants.pkl"))
-        {
-            throw new CheckpointFormatException(file.Path, "this is a TorchScript archive (torch.jit.save); reading TorchScript files is not supported yet. Save the weights with torch.save(model.state_dict(), path) instead.");
-        }
-        return prefix;
+        return pickles[0][..^"data.pkl".Length];
     }
 
     public IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages)
@@ -118,6 +117,9 @@ internal sealed class ZipContainer : IContainer
             throw new CheckpointFormatException(_file.Path, $"record {location.Record} is compressed and larger than 2 GiB; re-save it uncompressed (torch.save)");
         }
     }
+
+    public Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) =>
+        Torch.TorchReader.Read(MainPickle, MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
 
     public void Dispose() => _records.Dispose();
 

@@ -25,7 +25,8 @@ internal static class ZipDirectory
         }
         long endOffset = file.Length - tailLength + end;
         var record = tail.AsSpan(end, EndRecordSize);
-        ulong entries = BinaryPrimitives.ReadUInt16LittleEndian(record[10..]);
+        // SharpZipLib sizes its entry array from the "entries on this disk" count, the rest from the total: bound both.
+        ulong entries = Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(record[8..]), BinaryPrimitives.ReadUInt16LittleEndian(record[10..]));
         ulong directorySize = BinaryPrimitives.ReadUInt32LittleEndian(record[12..]);
         ulong directoryOffset = BinaryPrimitives.ReadUInt32LittleEndian(record[16..]);
 
@@ -42,7 +43,7 @@ internal static class ZipDirectory
             {
                 throw new CheckpointCorruptException(file.Path, $"zip64 end record at byte {zip64EndOffset} has a bad signature");
             }
-            entries = BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(32));
+            entries = Math.Max(BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(24)), BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(32)));
             directorySize = BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(40));
             directoryOffset = BinaryPrimitives.ReadUInt64LittleEndian(zip64.AsSpan(48));
         }

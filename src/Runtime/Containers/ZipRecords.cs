@@ -75,6 +75,14 @@ internal sealed class ZipRecords : IDisposable
         {
             throw new CheckpointCorruptException(_file.Path, $"{entry.Name} is {entry.Size} bytes, over the budget of {budget} ({budgetName})");
         }
+        // Check the record against the file before allocating its declared size: one flipped bit in the directory's
+        // size field would otherwise allocate up to the budget for a 4 KB file.
+        if (entry.CompressionMethod == CompressionMethod.Stored && entry.Size != entry.CompressedSize)
+        {
+            throw new CheckpointCorruptException(_file.Path,
+                $"record {entry.Name} is stored uncompressed, yet the central directory gives it {entry.Size} bytes and {entry.CompressedSize} stored bytes");
+        }
+        Locate(name);
         var bytes = new byte[entry.Size];
         Read(name, bytes);
         return bytes;
@@ -116,9 +124,10 @@ internal sealed class ZipRecords : IDisposable
                     throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} inflates to more than its declared {entry.Size} bytes");
                 }
             }
-            // SharpZipBaseException, not only its ZipException: the inflater throws the base type for a damaged
-            // deflate stream ("broken uncompressed block"), which would escape ReadBytes untyped.
-            catch (Exception e) when (e is SharpZipBaseException or IOException or InvalidDataException or ArgumentException or NotSupportedException)
+            // SharpZipLib's inflater reports a damaged deflate stream with its base SharpZipBaseException ("broken
+            // uncompressed block"), and some bad Huffman code lengths with IndexOutOfRangeException: both would
+            // otherwise escape ReadBytes untyped.
+            catch (Exception e) when (e is SharpZipBaseException or IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException)
             {
                 throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} cannot be inflated: {e.Message}", e);
             }
@@ -142,7 +151,7 @@ internal sealed class ZipRecords : IDisposable
     private long DataOffset(ZipEntry entry)
     {
         // Through the mapping: a 20,000-record archive would otherwise cost 40,000 system calls here.
-        var header = _file.Peek(entry.Offset, 30, $"the local header of {entry.Name}");
+        var header = _file.Peek(entry.Offset, 30, "the local header of ", entry.Name);
         if (BinaryPrimitives.ReadUInt32LittleEndian(header) != 0x04034b50)
         {
             throw new CheckpointCorruptException(_file.Path, $"the local header of {entry.Name} at byte {entry.Offset} has a bad signature");
@@ -151,10 +160,10 @@ internal sealed class ZipRecords : IDisposable
         long offset = entry.Offset + 30 + nameLength + BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
         // The local header must name the same record: a directory entry pointing at another record's header
         // would otherwise hand out that record's bytes.
-        var name = _file.Peek(entry.Offset + 30, nameLength, $"the local header of {entry.Name}");
-        string localName = Encoding.UTF8.GetString(name);
-        if (localName != entry.Name && StringCodec.Default.LegacyEncoding.GetString(name.ToArray()) != entry.Name)
+        var name = _file.Peek(entry.Offset + 30, nameLength, "the local header of ", entry.Name);
+        if (!SameName(name, entry.Name) && StringCodec.Default.LegacyEncoding.GetString(name.ToArray()) != entry.Name)
         {
+            string localName = Encoding.UTF8.GetString(name);
             throw new CheckpointCorruptException(_file.Path,
                 $"the central directory places {entry.Name} at byte {entry.Offset}, but the local header there names '{localName}'");
         }
@@ -164,6 +173,15 @@ internal sealed class ZipRecords : IDisposable
                 $"record {entry.Name} ({entry.CompressedSize} bytes at {offset}) runs past the end of the {_file.Length}-byte file (truncated?)");
         }
         return offset;
+    }
+
+    /// <summary>Compares a local header's name bytes with the directory's name without allocating for short names.</summary>
+    private static bool SameName(ReadOnlySpan<byte> bytes, string name)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(name.Length);
+        Span<byte> encoded = max <= 512 ? stackalloc byte[max] : new byte[max];
+        int length = Encoding.UTF8.GetBytes(name, encoded);
+        return bytes.SequenceEqual(encoded[..length]);
     }
 
     private static void CheckName(CheckpointFile file, string name)

@@ -24,7 +24,7 @@ internal sealed class PickleMachine
     private readonly CheckpointLimits _limits;
     private readonly List<object> _stack = [];
     private readonly List<int> _marks = [];
-    private readonly Dictionary<long, object> _memo = [];
+    private readonly Memo _memo = new();
     private readonly List<PyGlobal> _globals = [];
     private readonly HashSet<string> _globalNames = [];
     private readonly List<PyPersistentId> _persistentIds = [];
@@ -34,16 +34,31 @@ internal sealed class PickleMachine
     private PickleMachine(CheckpointLimits limits) => _limits = limits;
 
     /// <summary>Runs the pickle that starts at the beginning of <paramref name="data"/> up to its STOP.</summary>
-    public static PickleResult Run(ReadOnlySpan<byte> data, PickleSource source, CheckpointLimits limits)
+    /// <param name="data">The pickle (and possibly bytes after it).</param>
+    /// <param name="source">The file and part, for messages.</param>
+    /// <param name="limits">The budgets.</param>
+    /// <param name="globalsSeen">Receives every global as it is named, so a scanner still knows them if the pickle
+    /// later turns out to be corrupt (Python would already have called them by then).</param>
+    public static PickleResult Run(ReadOnlySpan<byte> data, PickleSource source, CheckpointLimits limits, List<PyGlobal>? globalsSeen = null)
     {
         if (data.Length > limits.MaxPickleBytes)
         {
             data = data[..(int)Math.Min(data.Length, limits.MaxPickleBytes)];
         }
         var reader = new PickleReader(data, source);
-        return new PickleMachine(limits).Execute(ref reader);
+        var machine = new PickleMachine(limits);
+        try
+        {
+            return machine.Execute(ref reader);
+        }
+        finally
+        {
+            globalsSeen?.AddRange(machine._globals);
+        }
     }
 
+    // Hot for large pickles (a 20,000-tensor data.pkl is ~2 MB): compile it fully optimized from the first call.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private PickleResult Execute(ref PickleReader r)
     {
         while (true)
@@ -76,6 +91,7 @@ internal sealed class PickleMachine
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Step(PickleOpcode op, int at, ref PickleReader r)
     {
         var src = r.Source;
@@ -123,11 +139,11 @@ internal sealed class PickleMachine
 
             // Scalars
             case PickleOpcode.None: Push(PyNone.Value); break;
-            case PickleOpcode.NewTrue: Push(true); break;
-            case PickleOpcode.NewFalse: Push(false); break;
-            case PickleOpcode.BinInt: Push((long)r.ReadInt32()); break;
-            case PickleOpcode.BinInt1: Push((long)r.ReadByte()); break;
-            case PickleOpcode.BinInt2: Push((long)r.ReadUInt16()); break;
+            case PickleOpcode.NewTrue: Push(PyValue.True); break;
+            case PickleOpcode.NewFalse: Push(PyValue.False); break;
+            case PickleOpcode.BinInt: Push(PyValue.Int(r.ReadInt32())); break;
+            case PickleOpcode.BinInt1: Push(PyValue.Int(r.ReadByte())); break;
+            case PickleOpcode.BinInt2: Push(PyValue.Int(r.ReadUInt16())); break;
             case PickleOpcode.Long1: Push(ReadLong(ref r, at, r.ReadByte())); break;
             case PickleOpcode.Long4:
                 int width = r.ReadInt32();
@@ -303,21 +319,14 @@ internal sealed class PickleMachine
 
     private PyGlobal Global(string module, string name, int at)
     {
-        var global = new PyGlobal(CanonicalModule(module), name, at);
+        (module, name) = Python2Names.Canonical(module, name);
+        var global = new PyGlobal(module, name, at);
         if (_globalNames.Add(global.FullName))
         {
             _globals.Add(global);
         }
         return global;
     }
-
-    // Python 2 module names, as pickle's fix_imports maps them.
-    private static string CanonicalModule(string module) => module switch
-    {
-        "__builtin__" => "builtins",
-        "copy_reg" => "copyreg",
-        _ => module,
-    };
 
 #pragma warning disable CA1859 // Python ints are long when they fit, BigInteger otherwise.
     private object ReadLong(ref PickleReader r, int at, int width)
@@ -382,16 +391,16 @@ internal sealed class PickleMachine
 
     private void Put(long index, int at, PickleSource src)
     {
-        if (!_memo.ContainsKey(index) && _memo.Count >= _limits.MaxMemoEntries)
+        if (!_memo.Contains(index) && _memo.Count >= _limits.MaxMemoEntries)
         {
             throw src.Corrupt(at, $"more than {_limits.MaxMemoEntries} memo entries (CheckpointLimits.MaxMemoEntries)");
         }
-        _memo[index] = Peek(at, src);
+        _memo.Set(index, Peek(at, src));
     }
 
     private void Get(long index, int at, PickleSource src)
     {
-        if (!_memo.TryGetValue(index, out var value))
+        if (!_memo.TryGet(index, out var value))
         {
             throw src.Corrupt(at, $"memo slot {index} is read before it is set");
         }
@@ -424,7 +433,7 @@ internal sealed class PickleMachine
         }
         int mark = _marks[^1];
         _marks.RemoveAt(_marks.Count - 1);
-        var items = _stack.GetRange(mark, _stack.Count - mark).ToArray();
+        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
         _stack.RemoveRange(mark, _stack.Count - mark);
         return items;
     }

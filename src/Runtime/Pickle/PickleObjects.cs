@@ -20,7 +20,8 @@ internal sealed class PyNone
 /// <summary>A reference to a Python global by name (GLOBAL, STACK_GLOBAL, INST). Never resolved.</summary>
 internal sealed record PyGlobal(string Module, string Name, long Offset)
 {
-    public string FullName => $"{Module}.{Name}";
+    /// <summary><c>module.name</c>, computed once: the torch layer compares it for every tensor.</summary>
+    public string FullName { get; } = $"{Module}.{Name}";
 
     public bool Is(string module, string name) => Module == module && Name == name;
 
@@ -76,6 +77,10 @@ internal enum CallKind
 /// </summary>
 internal sealed class PyCall(object callable, PyTuple args, CallKind kind, long offset)
 {
+    private List<object>? _states;
+    private List<KeyValuePair<object, object>>? _setItems;
+    private List<object>? _appended;
+
     public object Callable { get; } = callable;
 
     public PyTuple Args { get; } = args;
@@ -86,11 +91,12 @@ internal sealed class PyCall(object callable, PyTuple args, CallKind kind, long 
 
     public object? Kwargs { get; init; }
 
-    public List<object> States { get; } = [];
+    // Created on first use: most calls (every tensor rebuild) never get a state, items or appends.
+    public List<object> States => _states ??= [];
 
-    public List<KeyValuePair<object, object>> SetItems { get; } = [];
+    public List<KeyValuePair<object, object>> SetItems => _setItems ??= [];
 
-    public List<object> Appended { get; } = [];
+    public List<object> Appended => _appended ??= [];
 
     /// <summary>The callable when it is a plain global reference.</summary>
     public PyGlobal? Global => Callable as PyGlobal;
@@ -106,6 +112,14 @@ internal sealed class PyPersistentId(object id, long offset)
 
 internal static class PyValue
 {
+    private static readonly object[] SmallInts = Enumerable.Range(-16, 1040).Select(i => (object)(long)i).ToArray();
+
+    public static readonly object True = true;
+    public static readonly object False = false;
+
+    /// <summary>A boxed Python int; the small ones every checkpoint repeats (sizes, strides, offsets) are shared.</summary>
+    public static object Int(long value) => value is >= -16 and < 1024 ? SmallInts[value + 16] : value;
+
     /// <summary>Python's <c>str()</c> of a scalar key (dict keys become path segments).</summary>
     public static string? KeyString(object key) => key switch
     {

@@ -47,16 +47,17 @@ internal sealed unsafe class StorageCache : IDisposable
     private StorageBuffer Load<T>(StorageRef storage) where T : unmanaged
     {
         var location = _locations[storage.Key];
+        var file = location.File ?? _file; // a shard's own file, for sharded checkpoints
         var dtype = storage.DType!.Value;
         long bytes = storage.ElementCount * dtype.ElementSize();
         // An untyped storage may hold a few bytes beyond its last whole element; they are never addressed.
         if (location.Length < bytes)
         {
-            throw new CheckpointCorruptException(_file.Path, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes}");
+            throw new CheckpointCorruptException(file.Path, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes}");
         }
         if (_mode == TensorMemory.MemoryMapped && !location.Compressed && !_container.BigEndian && dtype != DType.Bool)
         {
-            return new StorageBuffer(_file.Map() + location.Offset, bytes, _file.MappingRegion);
+            return new StorageBuffer(file.Map() + location.Offset, bytes, file.MappingRegion);
         }
         if (_mode == TensorMemory.Managed || _mode == TensorMemory.MemoryMapped)
         {

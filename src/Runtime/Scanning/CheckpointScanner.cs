@@ -81,7 +81,22 @@ public static class CheckpointScanner
             ScanPickles(file.Path, file.MapPrefix(limits.MaxPickleBytes), part + "pickle", MaxStackedPickles, pickles, limits, depth);
             return "pickle";
         }
-        throw new CheckpointFormatException(file.Path, length == 0 ? "the file is empty" : "not a PyTorch checkpoint, pickle or safetensors file");
+        var notAPickle = new CheckpointFormatException(file.Path, length == 0 ? "the file is empty" : "not a PyTorch checkpoint, pickle or safetensors file");
+        if (length > 0 && ContainerDetector.MayStartUnframedPickle(head[0]))
+        {
+            // Protocol 0 and 1 pickles have no PROTO opcode; pickle.load still runs them.
+            int found = pickles.Count;
+            try
+            {
+                ScanPickles(file.Path, file.MapPrefix(limits.MaxPickleBytes), part + "pickle", MaxStackedPickles, pickles, limits, depth);
+            }
+            catch (CheckpointException e) when (e is not CheckpointUnsafeException && pickles.Count == found)
+            {
+                throw notAPickle; // Text or other data that only starts like a pickle.
+            }
+            return "pickle";
+        }
+        throw notAPickle;
     }
 
     /// <summary>Runs consecutive pickles from the start of <paramref name="data"/> (legacy files hold five; a plain pickle may hide more behind the first).</summary>
@@ -99,15 +114,26 @@ public static class CheckpointScanner
                 : $"{part} #{i + 1} (stacked at byte {position})";
             var source = new PickleSource(filePath, name);
             PickleResult result;
+            var seen = new List<PyGlobal>();
             try
             {
-                result = PickleMachine.Run(data[position..], source, limits);
+                result = PickleMachine.Run(data[position..], source, limits, seen);
             }
             catch (CheckpointUnsafeException e)
             {
                 var refused = e.RefusedGlobals.Select(g => new GlobalFinding(g, position, GlobalRisk.CodeExecution, e.Problem)).ToList();
-                pickles.Add(new PickleFinding(name, 0, refused, new Dictionary<string, int>()));
+                pickles.Add(new PickleFinding(name, 0, seen.Select(GlobalRisks.Classify).Concat(refused).ToList(), new Dictionary<string, int>()));
                 return;
+            }
+            catch (CheckpointException)
+            {
+                // A dangerous call followed by garbage still runs in Python before the error: report what was named.
+                // (Not an exception filter: the VM hands over the globals in a finally, which runs after filters.)
+                if (seen.Count > 0)
+                {
+                    pickles.Add(new PickleFinding(name, 0, seen.Select(GlobalRisks.Classify).ToList(), new Dictionary<string, int>()));
+                }
+                throw;
             }
             pickles.Add(new PickleFinding(name, result.Protocol, result.Globals.Select(GlobalRisks.Classify).ToList(), result.Calls));
             if (result.Globals.Any(g => g.FullName == LoadFromBytes))
@@ -150,10 +176,14 @@ public static class CheckpointScanner
         }
     }
 
-    /// <summary>The byte arguments of every <c>_load_from_bytes</c> call, found by a bounded walk of the unpickled data.</summary>
+    /// <summary>
+    /// The byte arguments of every <c>_load_from_bytes</c> call, found by a bounded walk of the unpickled data. A bytes
+    /// object passed to many calls (through the memo) is scanned once: each scan costs its size, each call a few bytes.
+    /// </summary>
     private static IEnumerable<byte[]> NestedPayloads(object root, int budget)
     {
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var scanned = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var pending = new Stack<object>();
         pending.Push(root);
         while (pending.Count > 0 && seen.Count < budget)
@@ -163,9 +193,13 @@ public static class CheckpointScanner
             {
                 continue;
             }
-            if (node is PyCall { Global.FullName: LoadFromBytes, Args.Items: [var argument] } && Bytes(argument) is { } payload)
+            if (node is PyCall { Global.FullName: LoadFromBytes, Args.Items: [var argument] } && IsBytes(argument))
             {
-                yield return payload;
+                // The same bytes object (or latin-1 text) is the same payload: converted and scanned once.
+                if (scanned.Add(argument is PyCall { Args.Items: [string text, _] } ? text : argument))
+                {
+                    yield return Bytes(argument)!;
+                }
                 continue;
             }
             foreach (var child in Children(node))
@@ -174,6 +208,8 @@ public static class CheckpointScanner
             }
         }
     }
+
+    private static bool IsBytes(object value) => value is PyBytes or PyCall { Global.FullName: "_codecs.encode", Args.Items: [string, string] };
 
     private static byte[]? Bytes(object value) => value switch
     {

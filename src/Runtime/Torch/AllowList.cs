@@ -24,6 +24,9 @@ internal static class AllowList
     public const string ByteArray = "builtins.bytearray";
     public const string Complex = "builtins.complex";
 
+    /// <summary>Plain pickles only: a storage embedded as legacy torch.save bytes (read as data, see <c>EmbeddedPayload</c>).</summary>
+    public const string LoadFromBytes = "torch.storage._load_from_bytes";
+
     /// <summary>Typed storage classes (module <c>torch</c>) and the dtype each holds.</summary>
     public static readonly IReadOnlyDictionary<string, DType> StorageTypes = new Dictionary<string, DType>
     {
@@ -66,17 +69,31 @@ internal static class AllowList
         return global.Module == "torch" && DTypeInfo.TryParse(global.Name, out dtype);
     }
 
+    /// <summary>
+    /// TorchScript's own globals: the <c>__torch__.*</c> classes of the archive's modules and <c>torch.jit._pickle</c>'s
+    /// list builders and type tags. Data inside a TorchScript archive, never allowed in a torch.save file.
+    /// </summary>
+    public static bool IsTorchScript(PyGlobal global) =>
+        global.Module == "__torch__" || global.Module.StartsWith("__torch__.", StringComparison.Ordinal) || global.Module == "torch.jit._pickle";
+
     /// <summary>Throws, listing every global of the pickle that is not allowed, if there is any.</summary>
-    public static void Check(PickleResult pickle, PickleSource source, string? tolerated = null)
+    public static void Check(PickleResult pickle, PickleSource source, string? tolerated = null) =>
+        Check(pickle, source, g => g.FullName == tolerated);
+
+    /// <summary>Throws, listing every global of the pickle that is neither allowed nor <paramref name="tolerated"/>, if there is any.</summary>
+    public static void Check(PickleResult pickle, PickleSource source, Func<PyGlobal, bool> tolerated)
     {
-        var refused = pickle.Globals.Where(g => !IsAllowed(g) && g.FullName != tolerated).ToList();
+        var refused = pickle.Globals.Where(g => !IsAllowed(g) && !tolerated(g)).ToList();
         if (refused.Count == 0)
         {
             return;
         }
         var listed = string.Join(", ", refused.Select(g => $"{g.FullName} (byte {g.Offset})"));
         string hint = refused.Any(g => g.Module == "__main__" || g.Module.StartsWith("torch.nn", StringComparison.Ordinal))
-            ? " This looks like a whole pickled model (torch.save(model)); save model.state_dict() instead."
+            ? " This looks like a whole pickled model (torch.save(model)); save model.state_dict() instead" +
+              (refused.All(g => GlobalRisks.Classify(g).Risk == GlobalRisk.UnknownClass)
+                  ? ", or read its tensors without running anything with LoadOptions.AllowModulePickles (--allow-module-pickles)."
+                  : ".")
             : "";
         throw new CheckpointUnsafeException(source.FilePath,
             $"refused: {source.Part} references {(refused.Count == 1 ? "a global" : "globals")} outside the allow-list: {listed}. " +

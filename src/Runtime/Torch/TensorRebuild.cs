@@ -46,11 +46,10 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"{name} takes {expected} arguments, got {args.Length}");
         }
-        if (args[0] is not PyPersistentId pid)
+        if (!storages.TryResolve(args[0], out var slice))
         {
             throw Fail(call, key, $"the storage argument is a {PyValue.TypeName(args[0])}, not a storage reference");
         }
-        var slice = storages[pid];
         if (name == "_rebuild_tensor_v3")
         {
             BindDType(call, key, slice.Root, args[6]);
@@ -102,12 +101,12 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"{what} has {tuple.Items.Length} dimensions, over the budget of {limits.MaxRank} (CheckpointLimits.MaxRank)");
         }
-        var dims = ImmutableArray.CreateBuilder<long>(tuple.Items.Length);
-        foreach (var item in tuple.Items)
+        var dims = new long[tuple.Items.Length];
+        for (int i = 0; i < dims.Length; i++)
         {
-            dims.Add(item is long d && d >= 0 ? d : throw Fail(call, key, $"{what} holds {item}, not a non-negative integer"));
+            dims[i] = tuple.Items[i] is long d && d >= 0 ? d : throw Fail(call, key, $"{what} holds {tuple.Items[i]}, not a non-negative integer");
         }
-        return dims.MoveToImmutable();
+        return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(dims);
     }
 
     /// <summary>Checks that every element the view can address lies inside the storage; returns the element count.</summary>

@@ -15,6 +15,13 @@ internal sealed record TorchTree(
 /// allowed globals become dicts, lists, tensors and plain values; nested containers flatten to dotted keys
 /// (<c>model.fc1.weight</c>, <c>optimizer.state.0.momentum_buffer</c>). The walk is bounded in depth and in
 /// objects visited, so cycles and shared-subtree bombs fail fast.
+/// <para>
+/// Objects (<c>cls.__new__(cls)</c> plus a BUILD state) are walked only where <see cref="ReadPolicy"/> allows them:
+/// the <c>__torch__.*</c> modules of a TorchScript archive, whose tensor-valued attributes are the state dict
+/// (<c>fc1.weight</c>; other attributes and <c>__dunder__</c> ones are skipped), and, under
+/// <see cref="LoadOptions.AllowModulePickles"/>, pickled <c>nn.Module</c>s, whose <c>_parameters</c>, persistent
+/// <c>_buffers</c> and <c>_modules</c> give the keys <c>state_dict()</c> would. A module containing itself is refused.
+/// </para>
 /// </summary>
 internal sealed class TorchReader
 {
@@ -30,6 +37,8 @@ internal sealed class TorchReader
     private readonly PickleSource _source;
     private readonly CheckpointLimits _limits;
     private readonly TensorRebuild _rebuild;
+    private readonly ReadPolicy _policy;
+    private readonly HashSet<PyCall> _objectsOnPath = new(ReferenceEqualityComparer.Instance);
     private readonly List<TensorInfo> _tensors = [];
     private readonly List<KeyValuePair<string, object?>> _values = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
@@ -37,23 +46,34 @@ internal sealed class TorchReader
     private long _visited;
     private long _keyChars;
 
-    private TorchReader(PickleSource source, CheckpointLimits limits, TensorRebuild rebuild, int pickleBytes)
+    private TorchReader(PickleSource source, CheckpointLimits limits, TensorRebuild rebuild, int pickleBytes, ReadPolicy policy)
     {
         _source = source;
         _limits = limits;
         _rebuild = rebuild;
+        _policy = policy;
         _maxVisits = Math.Min(limits.MaxEntries, (VisitsPerPickleByte * pickleBytes) + 4096);
     }
 
-    public static TorchTree Read(PickleResult pickle, PickleSource source, CheckpointLimits limits)
+    public static TorchTree Read(PickleResult pickle, PickleSource source, CheckpointLimits limits) =>
+        Read(pickle, source, limits, ReadPolicy.Default);
+
+    /// <summary>Reads a pickle of a container of the policy's format, with its opt-ins.</summary>
+    public static TorchTree Read(PickleResult pickle, PickleSource source, CheckpointLimits limits, ReadPolicy policy)
     {
-        AllowList.Check(pickle, source);
-        var storages = new StorageTable(pickle, source);
-        var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits), pickle.EndPosition);
+        AllowList.Check(pickle, source, policy.Tolerates);
+        if (policy.TorchScript && !(pickle.Root is PyCall root && policy.IsObject(root) && ReadPolicy.IsScriptClass(ReadPolicy.ClassOf(root)!)))
+        {
+            throw new CheckpointFormatException(source.FilePath,
+                $"{source.Part}: a TorchScript archive holds a __torch__ module object, but this one holds a {PyValue.TypeName(pickle.Root)}");
+        }
+        var storages = new StorageTable(pickle, source, policy.EmbeddedStorages ? limits : null, moduleIds: policy.AllowModulePickles);
+        var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits), pickle.EndPosition, policy);
         reader.Visit(pickle.Root, "", 0);
         return new TorchTree(reader._tensors, reader._values, storages.Declarations());
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Visit(object value, string key, int depth)
     {
         if (depth > _limits.MaxNesting)
@@ -99,6 +119,9 @@ internal sealed class TorchReader
             case PyCall call when TensorRebuild.IsTensor(call):
                 Add(key, _rebuild.Build(key, call));
                 break;
+            case PyCall call when _policy.IsObject(call):
+                VisitObject(call, key, depth);
+                break;
             case PyCall call:
                 VisitCall(call, key, depth);
                 break;
@@ -141,6 +164,158 @@ internal sealed class TorchReader
             default:
                 throw Unsupported(call, key, call.Offset);
         }
+    }
+
+    private void VisitObject(PyCall obj, string key, int depth)
+    {
+        if (!_objectsOnPath.Add(obj))
+        {
+            throw new CheckpointCorruptException(_source.FilePath,
+                $"{_source.Part} byte {obj.Offset}: the {ReadPolicy.ClassOf(obj)!.FullName} object at '{Shorten(key)}' contains itself (a module cycle)");
+        }
+        try
+        {
+            if (_policy.TorchScript && ReadPolicy.IsScriptClass(ReadPolicy.ClassOf(obj)!))
+            {
+                VisitScriptObject(obj, key, depth);
+            }
+            else
+            {
+                VisitPickledObject(obj, key, depth);
+            }
+        }
+        finally
+        {
+            _objectsOnPath.Remove(obj);
+        }
+    }
+
+    /// <summary>
+    /// A TorchScript module: its tensor-valued attributes are its parameters and buffers, its module-valued ones its
+    /// submodules. Telling parameters from other tensor attributes would take the archive's code/, which is never read.
+    /// </summary>
+    private void VisitScriptObject(PyCall obj, string key, int depth)
+    {
+        var attributes = Attributes(obj);
+        if (attributes is null)
+        {
+            if (depth == 0)
+            {
+                throw ObjectState(obj, key);
+            }
+            return; // A TorchScript class with its own __getstate__: not part of the state dict.
+        }
+        foreach (var (name, value) in attributes)
+        {
+            string attribute = AttributeName(obj, name, key);
+            if (attribute.StartsWith("__", StringComparison.Ordinal))
+            {
+                continue; // __parameters__, __buffers__ and the like: bookkeeping, not state.
+            }
+            if (TensorRebuild.IsTensor(value) || (value is PyCall child && _policy.IsObject(child) && ReadPolicy.IsScriptClass(ReadPolicy.ClassOf(child)!)))
+            {
+                Visit(value, Join(key, attribute), depth + 1);
+            }
+            // Anything else (training flags, hyper-parameters, lists, None) is not in state_dict(): skipped.
+        }
+    }
+
+    /// <summary>
+    /// An object of a pickled class (only under <see cref="LoadOptions.AllowModulePickles"/>). An <c>nn.Module</c> gives
+    /// what <c>state_dict()</c> would: its <c>_parameters</c>, its <c>_buffers</c> except the non-persistent ones, then
+    /// each of its <c>_modules</c>, skipping None entries. Any other object's attributes are read like a dict's items.
+    /// </summary>
+    private void VisitPickledObject(PyCall obj, string key, int depth)
+    {
+        var attributes = Attributes(obj) ?? throw ObjectState(obj, key);
+        object? Attribute(string name) => attributes.FirstOrDefault(p => p.Key is string s && s == name).Value;
+        if (Attribute("_parameters") is null && Attribute("_buffers") is null && Attribute("_modules") is null)
+        {
+            VisitPairs(attributes, key, depth);
+            return;
+        }
+        var nonPersistent = Names(obj, Attribute("_non_persistent_buffers_set"), key);
+        foreach (var (name, value) in Entries(obj, Attribute("_parameters"), key, "_parameters"))
+        {
+            VisitModuleEntry(obj, key, depth, "_parameters", name, value, TensorRebuild.IsTensor(value));
+        }
+        foreach (var (name, value) in Entries(obj, Attribute("_buffers"), key, "_buffers"))
+        {
+            if (!nonPersistent.Contains(name))
+            {
+                VisitModuleEntry(obj, key, depth, "_buffers", name, value, TensorRebuild.IsTensor(value));
+            }
+        }
+        foreach (var (name, value) in Entries(obj, Attribute("_modules"), key, "_modules"))
+        {
+            VisitModuleEntry(obj, key, depth, "_modules", name, value, value is PyCall child && _policy.IsObject(child));
+        }
+    }
+
+    private void VisitModuleEntry(PyCall obj, string key, int depth, string table, string name, object value, bool expected)
+    {
+        if (value is PyNone)
+        {
+            return; // bias=None, an optional submodule left out: not in state_dict().
+        }
+        if (!expected)
+        {
+            throw new CheckpointFormatException(_source.FilePath,
+                $"{_source.Part} byte {obj.Offset}: {table}['{Shorten(name)}'] of the {ReadPolicy.ClassOf(obj)!.FullName} at '{Shorten(key)}' is a {PyValue.TypeName(value)}, not a {(table == "_modules" ? "module" : "tensor")}");
+        }
+        Visit(value, Join(key, name), depth + 1);
+    }
+
+    /// <summary>The object's BUILD state when it is a plain attribute dict (no state at all: no attributes); otherwise null.</summary>
+    private static List<KeyValuePair<object, object>>? Attributes(PyCall obj) =>
+        obj.SetItems.Count > 0 || obj.Appended.Count > 0 ? null
+        : obj.States switch
+        {
+            [] => [],
+            [PyDict dict] => dict.Items,
+            _ => null,
+        };
+
+    private CheckpointFormatException ObjectState(PyCall obj, string key) =>
+        new(_source.FilePath,
+            $"{_source.Part} byte {obj.Offset}: the {ReadPolicy.ClassOf(obj)!.FullName} object at '{Shorten(key)}' has " +
+            (obj.States.Count == 1 ? $"a {PyValue.TypeName(obj.States[0])} state" : $"{obj.States.Count} states") +
+            " (or list/dict items), not an attribute dict; only attribute dicts are read");
+
+    private string AttributeName(PyCall obj, object name, string key) =>
+        name as string ?? throw new CheckpointCorruptException(_source.FilePath,
+            $"{_source.Part} byte {obj.Offset}: the {ReadPolicy.ClassOf(obj)!.FullName} object at '{Shorten(key)}' has a {PyValue.TypeName(name)} attribute name");
+
+    /// <summary>The name → value pairs of a module's <c>_parameters</c>/<c>_buffers</c>/<c>_modules</c> (an OrderedDict or dict).</summary>
+    private List<KeyValuePair<string, object>> Entries(PyCall obj, object? table, string key, string what)
+    {
+        var pairs = table switch
+        {
+            null => [],
+            PyDict dict => dict.Items,
+            PyCall { Global.FullName: AllowList.OrderedDict, Kind: CallKind.Reduce, Args.Items: [] } call => call.SetItems,
+            PyCall { Global.FullName: AllowList.OrderedDict, Kind: CallKind.Reduce, Args.Items: [PyList or PyTuple] } call =>
+                [.. AsPairs(call.Args.Items[0], call, key), .. call.SetItems],
+            _ => throw new CheckpointFormatException(_source.FilePath,
+                $"{_source.Part} byte {obj.Offset}: {what} of the {ReadPolicy.ClassOf(obj)!.FullName} at '{Shorten(key)}' is a {PyValue.TypeName(table)}, not an OrderedDict"),
+        };
+        return pairs.Select(p => new KeyValuePair<string, object>(AttributeName(obj, p.Key, key), p.Value)).ToList();
+    }
+
+    /// <summary>The names in a module's <c>_non_persistent_buffers_set</c> (a set, <c>set([...])</c>, or absent).</summary>
+    private HashSet<string> Names(PyCall obj, object? set, string key)
+    {
+        IEnumerable<object> items = set switch
+        {
+            null or PyNone => [],
+            PySet s => s.Items,
+            PyCall { Global.FullName: AllowList.Set, Args.Items: [] } => [],
+            PyCall { Global.FullName: AllowList.Set, Args.Items: [PyList l] } => l.Items,
+            PyCall { Global.FullName: AllowList.Set, Args.Items: [PyTuple t] } => t.Items,
+            _ => throw new CheckpointFormatException(_source.FilePath,
+                $"{_source.Part} byte {obj.Offset}: _non_persistent_buffers_set of the {ReadPolicy.ClassOf(obj)!.FullName} at '{Shorten(key)}' is a {PyValue.TypeName(set)}, not a set"),
+        };
+        return items.Select(n => AttributeName(obj, n, key)).ToHashSet(StringComparer.Ordinal);
     }
 
     private List<KeyValuePair<object, object>> AsPairs(object pairs, PyCall call, string key)

@@ -136,6 +136,27 @@ internal static class TorchZip
 /// <summary>Opening checkpoints and reading every tensor, as a caller would.</summary>
 internal static class Read
 {
+    /// <summary>Every tensor's bytes, or null when the file is refused with a deliberate, typed error naming it; anything else fails the test.</summary>
+    public static Dictionary<string, byte[]>? TryAll(string path, string context)
+    {
+        try
+        {
+            return All(path);
+        }
+        catch (CheckpointException e)
+        {
+            Assert.True(e.FilePath == path, $"{context}: the exception names '{e.FilePath}'");
+            Assert.False(e.Problem.StartsWith("unreadable checkpoint:", StringComparison.Ordinal),
+                $"{context}: only the catch-all caught {e.InnerException?.GetType().Name}: {e.Message}");
+            return null;
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"{context}: {e.GetType().Name} escaped: {e.Message}");
+            return null;
+        }
+    }
+
     /// <summary>Opens <paramref name="path"/> and reads every tensor's bytes.</summary>
     public static Dictionary<string, byte[]> All(string path, LoadOptions? options = null)
     {

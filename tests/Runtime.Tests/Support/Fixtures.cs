@@ -15,7 +15,9 @@ public static class Fixtures
     [
         "checkpoint.pth", "dataparallel.pth", "digits_mlp.pth", "digits_test.pth", "dtypes.pth", "legacy_dtypes.pth",
         "legacy_mlp.pth", "legacy_views.pth", "mlp.pth", "mobilenet_v3_small.pth", "parameters.pth", "protocol4.pth",
-        "sequential.pth", "views.pth",
+        "sequential.pth", "views.pth", "scripted_mlp.pt", "state_dict.pkl",
+        "safetensors/dtypes.safetensors", "safetensors/mlp.safetensors",
+        "sharded/model.safetensors.index.json", "sharded/pytorch_model.bin.index.json",
     ];
 
     public static Expected ExpectedFor(string name)
@@ -41,10 +43,15 @@ public static class Fixtures
             tensors,
             values,
             root.TryGetProperty("must_reject", out var reject) && reject.GetBoolean(),
-            root.TryGetProperty("forbidden_global", out var global) ? global.GetString() : null);
+            root.TryGetProperty("forbidden_global", out var global) ? global.GetString() : null,
+            root.TryGetProperty("metadata", out var metadata)
+                ? metadata.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+                : new Dictionary<string, string>());
     }
 }
 
-public sealed record Expected(string Format, IReadOnlyList<ExpectedTensor> Tensors, IReadOnlyList<KeyValuePair<string, JsonElement>> Values, bool MustReject, string? ForbiddenGlobal);
+/// <param name="Metadata">safetensors' <c>__metadata__</c> or a sharded index's <c>metadata</c> (values as text); empty for torch files.</param>
+public sealed record Expected(string Format, IReadOnlyList<ExpectedTensor> Tensors, IReadOnlyList<KeyValuePair<string, JsonElement>> Values, bool MustReject, string? ForbiddenGlobal,
+    IReadOnlyDictionary<string, string> Metadata);
 
 public sealed record ExpectedTensor(string Key, string DType, long[] Shape, long[] Strides, long StorageOffset, bool IsParameter, string Sha256);

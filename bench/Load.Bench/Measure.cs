@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace StateDict.LoadBench;
+
+/// <summary>
+/// One measurement, in a fresh process (the table runs one per mode and run, so each mode's peak RSS is its own and
+/// every load faults fresh memory): the timed operation, this process's VmHWM right after it, then memcpy of the
+/// file's size between two already-touched buffers in this same process (the limit the table divides by).
+/// Prints one line, <c>RESULT {json}</c>.
+/// </summary>
+internal static class Measure
+{
+    public static readonly string[] Modes = ["open", "copy", "copy-seq", "copy-managed", "mmap-open", "mmap", "limits"];
+
+    public static int Run(string mode, string path, int repetitions, string? touch)
+    {
+        var result = new JsonObject { ["mode"] = mode, ["file"] = path, ["bytes"] = new FileInfo(path).Length };
+        long bytes = new FileInfo(path).Length;
+        switch (mode)
+        {
+            case "open":
+                Open(Runtime.Copy(), path, repetitions, result);
+                break;
+            case "mmap-open":
+                Open(Runtime.MemoryMapped(), path, repetitions, result);
+                break;
+            case "copy":
+                Full(Runtime.Copy(), preload: true, everyByte: touch == "bytes", path, result);
+                break;
+            case "copy-seq":
+                Full(Runtime.Copy(), preload: false, everyByte: touch == "bytes", path, result);
+                break;
+            case "copy-managed":
+                Full(Runtime.CopyManaged(), preload: true, everyByte: touch == "bytes", path, result);
+                break;
+            case "mmap":
+                Full(Runtime.MemoryMapped(), preload: false, everyByte: touch != "pages", path, result);
+                break;
+            case "limits":
+                Limits(path, bytes, repetitions, result);
+                break;
+            default:
+                Console.Error.WriteLine($"unknown mode '{mode}' (one of {string.Join(", ", Modes)})");
+                return 2;
+        }
+        if (mode != "limits")
+        {
+            result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(bytes, repetitions);
+        }
+        Console.WriteLine("RESULT " + result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+        return 0;
+    }
+
+    /// <summary>
+    /// Open and list (keys, shapes): the first open in the process (with JIT), then <paramref name="repetitions"/> more,
+    /// whose median is the figure. Open-only modes allocate little, so repeating them in one process is fair.
+    /// </summary>
+    private static void Open(LoadOptions options, string path, int repetitions, JsonObject result)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var cold = Checkpoint.Open(path, options))
+        {
+            List(cold);
+        }
+        result["cold_seconds"] = clock.Elapsed.TotalSeconds;
+        var times = new List<double>();
+        for (int r = 0; r < Math.Max(1, repetitions); r++)
+        {
+            Settle();
+            clock.Restart();
+            var checkpoint = Checkpoint.Open(path, options);
+            long elements = List(checkpoint);
+            times.Add(clock.Elapsed.TotalSeconds);
+            result["hwm"] = Memory.Status("VmHWM");
+            result["rss"] = Memory.Status("VmRSS");
+            result["tensors"] = checkpoint.Tensors.Count;
+            result["elements"] = elements;
+            checkpoint.Dispose();
+        }
+        result["seconds"] = Stats.Median(times);
+        result["opens"] = times.Count;
+    }
+
+    /// <summary>
+    /// Open, (optionally) <see cref="Checkpoint.Preload"/>, then read every tensor and touch its bytes. Before it, an untimed
+    /// warm-up on the same file (open, read the smallest tensor of each dtype) so JIT is not in the figure.
+    /// </summary>
+    private static void Full(LoadOptions options, bool preload, bool everyByte, string path, JsonObject result)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var warm = Checkpoint.Open(path, options))
+        {
+            foreach (var smallest in warm.Tensors.Values.GroupBy(t => t.DType).Select(g => g.MinBy(t => t.ByteLength)!))
+            {
+                Runtime.Touch(warm, smallest, everyByte);
+            }
+        }
+        result["warmup_seconds"] = clock.Elapsed.TotalSeconds;
+        Settle();
+        long hwmBefore = Memory.Status("VmHWM");
+
+        clock.Restart();
+        var checkpoint = Checkpoint.Open(path, options);
+        double opened = clock.Elapsed.TotalSeconds;
+        if (preload)
+        {
+            Runtime.Preload(checkpoint);
+        }
+        double preloaded = clock.Elapsed.TotalSeconds;
+        ulong checksum = 0;
+        long tensorBytes = 0;
+        foreach (var tensor in checkpoint.Tensors.Values)
+        {
+            checksum += Runtime.Touch(checkpoint, tensor, everyByte);
+            tensorBytes += tensor.ByteLength;
+        }
+        result["seconds"] = clock.Elapsed.TotalSeconds;
+        result["open_seconds"] = opened;
+        result["preload_seconds"] = preload ? preloaded - opened : 0;
+        result["hwm"] = Memory.Status("VmHWM");
+        result["hwm_before"] = hwmBefore;
+        result["rss"] = Memory.Status("VmRSS");
+        result["rss_file"] = Memory.Status("RssFile");
+        result["anon_huge"] = Memory.AnonHugePages();
+        result["tensors"] = checkpoint.Tensors.Count;
+        result["tensor_bytes"] = tensorBytes;
+        result["checksum"] = checksum.ToString("x16");
+        result["touch"] = everyByte ? "bytes" : "pages";
+        clock.Restart();
+        checkpoint.Dispose();
+        result["dispose_seconds"] = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// The machine's figures for these bytes: memcpy between touched buffers; memcpy into fresh memory with 4 KiB pages
+    /// (first touch) and with 2 MiB huge pages; read(2) from the page cache into a touched and into a fresh huge-page buffer.
+    /// </summary>
+    private static unsafe void Limits(string path, long bytes, int repetitions, JsonObject result)
+    {
+        using var source = new Memory.Block(bytes, hugePages: true);
+        using var touched = new Memory.Block(bytes, hugePages: true);
+        source.Fill(1);
+        touched.Fill(2);
+        result["anon_huge"] = Memory.AnonHugePages();
+        Memory.Copy(source, touched, bytes);
+        var memcpy = new List<double>();
+        var fresh4k = new List<double>();
+        var fresh2m = new List<double>();
+        var readTouched = new List<double>();
+        var readFresh2m = new List<double>();
+        using var file = File.OpenHandle(path);
+        for (int r = 0; r < repetitions; r++)
+        {
+            memcpy.Add(Memory.Copy(source, touched, bytes));
+            using (var fresh = new Memory.Block(bytes, hugePages: false))
+            {
+                fresh4k.Add(Memory.Copy(source, fresh, bytes));
+            }
+            using (var fresh = new Memory.Block(bytes, hugePages: true))
+            {
+                fresh2m.Add(Memory.Copy(source, fresh, bytes));
+            }
+            readTouched.Add(ReadAll(file, touched));
+            using (var fresh = new Memory.Block(bytes, hugePages: true))
+            {
+                readFresh2m.Add(ReadAll(file, fresh));
+            }
+        }
+        result["memcpy_seconds"] = Stats.Median(memcpy);
+        result["first_touch_4k_seconds"] = Stats.Median(fresh4k);
+        result["first_touch_2m_seconds"] = Stats.Median(fresh2m);
+        result["read_touched_seconds"] = Stats.Median(readTouched);
+        result["read_fresh_2m_seconds"] = Stats.Median(readFresh2m);
+    }
+
+    private static unsafe double ReadAll(Microsoft.Win32.SafeHandles.SafeFileHandle file, Memory.Block into)
+    {
+        const int Chunk = 64 << 20;
+        var clock = Stopwatch.StartNew();
+        for (long at = 0; at < into.Length;)
+        {
+            int n = RandomAccess.Read(file, new Span<byte>(into.Pointer + at, (int)Math.Min(Chunk, into.Length - at)), at);
+            if (n == 0)
+            {
+                break;
+            }
+            at += n;
+        }
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static long List(Checkpoint checkpoint)
+    {
+        long elements = 0;
+        foreach (var (key, tensor) in checkpoint.Tensors)
+        {
+            elements += tensor.ElementCount + tensor.Shape.Length + key.Length;
+        }
+        return elements;
+    }
+
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}

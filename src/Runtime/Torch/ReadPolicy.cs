@@ -1,0 +1,57 @@
+using StateDict.Pickle;
+
+namespace StateDict.Torch;
+
+/// <summary>
+/// Which globals beyond <see cref="AllowList"/> a pickle may name, and which objects are walked for tensors, given the
+/// container it came from and the caller's opt-in. Every one of them is still only a name: nothing is resolved or run.
+/// <list type="bullet">
+/// <item>TorchScript archives: <c>__torch__.*</c> classes and <c>torch.jit._pickle.*</c> (module objects are walked).</item>
+/// <item>Plain pickles: <c>torch.storage._load_from_bytes</c> (embedded legacy torch.save storages).</item>
+/// <item><see cref="LoadOptions.AllowModulePickles"/>: globals <see cref="GlobalRisks"/> classifies as
+/// <see cref="GlobalRisk.UnknownClass"/> (the classes of a pickled <c>nn.Module</c>); never code-running or file/network ones.</item>
+/// </list>
+/// </summary>
+internal sealed record ReadPolicy(CheckpointFormat Format, bool AllowModulePickles = false)
+{
+    /// <summary>A torch.save file (zip or legacy) without opt-ins.</summary>
+    public static ReadPolicy Default { get; } = new(CheckpointFormat.Zip);
+
+    public bool TorchScript => Format == CheckpointFormat.TorchScript;
+
+    /// <summary>Storages may be embedded in the pickle by <c>_load_from_bytes</c> (plain pickles only).</summary>
+    public bool EmbeddedStorages => Format == CheckpointFormat.Pickle;
+
+    /// <summary>Whether a global outside <see cref="AllowList"/> is accepted as a name in this file.</summary>
+    public bool Tolerates(PyGlobal global) =>
+        (TorchScript && AllowList.IsTorchScript(global))
+        || (EmbeddedStorages && global.FullName == AllowList.LoadFromBytes)
+        || (AllowModulePickles && IsModuleClass(global));
+
+    /// <summary>
+    /// Whether <paramref name="call"/> is an object to walk by its attributes: <c>cls.__new__(cls)</c> (NEWOBJ) of a
+    /// TorchScript class in a TorchScript archive, or of a tolerated class under <see cref="AllowModulePickles"/>.
+    /// </summary>
+    public bool IsObject(PyCall call) =>
+        call.Kind == CallKind.NewObj && ClassOf(call) is { } cls && !AllowList.IsAllowed(cls)
+        && ((TorchScript && call.Global is not null && IsScriptClass(cls)) || (AllowModulePickles && IsModuleClass(cls)));
+
+    /// <summary>
+    /// The class an object is made from: a global, or, in legacy files, the persistent id
+    /// <c>('module', cls, source_file, source)</c> through which torch.save pickled <c>nn.Module</c> classes with their source.
+    /// </summary>
+    public static PyGlobal? ClassOf(PyCall call) => call.Callable switch
+    {
+        PyGlobal cls => cls,
+        PyPersistentId { Id: PyTuple { Items: ["module", PyGlobal cls, ..] } } => cls,
+        _ => null,
+    };
+
+    /// <summary>A legacy <c>('module', cls, source_file, source)</c> persistent id, which names a class rather than a storage.</summary>
+    public static bool IsModuleId(PyPersistentId pid) => pid.Id is PyTuple { Items: ["module", PyGlobal, string, string] };
+
+    /// <summary>A class of a TorchScript archive's module tree (<c>__torch__.*</c>).</summary>
+    public static bool IsScriptClass(PyGlobal global) => AllowList.IsTorchScript(global) && global.Module != "torch.jit._pickle";
+
+    private static bool IsModuleClass(PyGlobal global) => GlobalRisks.Classify(global).Risk == GlobalRisk.UnknownClass;
+}
