@@ -54,9 +54,11 @@ echo "== corpus: $(ls "$CORPUS" | wc -l) seeds"
 if [ "${FRESH:-0}" = 1 ] && [ -d "$FINDINGS" ]; then
     mv "$FINDINGS" "$FINDINGS.$(date +%Y%m%d-%H%M%S)"
 fi
+SYNC=()
 if [ -f "$FINDINGS/default/fuzzer_stats" ]; then
     echo "== resuming $FINDINGS (AFL moves old crashes/hangs to crashes.DATE/hangs.DATE)"
     export AFL_AUTORESUME=1
+    SYNC=(-F "$CORPUS") # a resumed run ignores -i: import seeds added since as a foreign queue
 fi
 export AFL_SKIP_CPUFREQ=1                      # shared machine: leave the CPU governor alone
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 # core_pattern may pipe to a handler we don't own
@@ -70,7 +72,7 @@ export DOTNET_TieredPGO=0
 echo "== fuzzing for $BUDGET s"
 set +e
 timeout --signal=INT $((BUDGET + 600)) nice -n "${NICE:-10}" \
-    afl-fuzz -i "$CORPUS" -o "$FINDINGS" -x "$FUZZ/pickle.dict" -t "${TIMEOUT_MS:-5000}" -m none -V "$BUDGET" \
+    afl-fuzz -i "$CORPUS" -o "$FINDINGS" "${SYNC[@]}" -x "$FUZZ/pickle.dict" -t "${TIMEOUT_MS:-5000}" -m none -V "$BUDGET" \
     -- dotnet "$INST/StateDict.Fuzz.dll"
 status=$?
 set -e

@@ -115,6 +115,31 @@ public class BindingTests
         AssertMatchesFixture(w, "mobilenet_v3_small.pth", MobileNetV3Small.Schema.Count);
     }
 
+    [Fact]
+    public void Save_writes_the_bound_tensors_under_the_schema_keys()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"statedict-save-{Guid.NewGuid():N}.pth");
+        try
+        {
+            using (var w = CheckpointModel.Load(Fixtures.PathOf("checkpoint.pth")))
+            {
+                w.Save(path);
+            }
+            // The model sub-tree of the training checkpoint, saved as a plain state_dict: same bytes, keys without "model.".
+            var expected = Fixtures.ExpectedFor("checkpoint.pth").Tensors.ToDictionary(t => t.Key, t => t.Sha256);
+            using var saved = Checkpoint.Open(path);
+            Assert.Equal(CheckpointModel.Schema.Select(e => e.Key), saved.Tensors.Keys);
+            foreach (var key in saved.Tensors.Keys)
+            {
+                Assert.Equal(expected["model." + key], Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(saved.ReadBytes(key).Span)));
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void AssertMatchesFixture(object bound, string fixture, int schemaCount)
     {
         var expected = Fixtures.ExpectedFor(fixture).Tensors.ToDictionary(t => t.Key, t => t.Sha256);

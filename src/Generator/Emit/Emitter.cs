@@ -65,9 +65,11 @@ namespace StateDict.Generator.Emit
             w.Close(";");
             w.Line();
             w.Line($"private readonly {Ns}Checkpoint? __ownedCheckpoint;");
+            w.Line($"private readonly {Ns}SchemaBinding __binding;");
             w.Line();
             w.Open($"private {name}({Ns}SchemaBinding binding, {Ns}Checkpoint? ownedCheckpoint)");
             w.Line("__ownedCheckpoint = ownedCheckpoint;");
+            w.Line("__binding = binding;");
             w.Line("Report = binding.Report;");
             if (spec.Root != null)
             {
@@ -115,7 +117,10 @@ namespace StateDict.Generator.Emit
             w.Line($"/// <exception cref=\"{Ns}CheckpointSchemaMismatchException\">The checkpoint does not match the schema.</exception>");
             w.Line($"public static {name} From({Ns}Checkpoint checkpoint, {Ns}LoadOptions? options = null) => new {name}({bind}, null);");
             w.Line();
-            w.Doc("Closes the checkpoint file if <see cref=\"Load\"/> opened it. Tensors already read stay valid.");
+            w.Doc("Writes this class's tensors under the schema's keys as a .pth file PyTorch loads (or .safetensors, by extension).");
+            w.Line($"public void Save(string path, {Ns}SaveOptions? options = null) => __binding.Save(Schema, path, options);");
+            w.Line();
+            w.Doc("Closes the checkpoint file if <see cref=\"Load\"/> opened it. Tensor views are valid until then.");
             w.Line("public void Dispose() => __ownedCheckpoint?.Dispose();");
         }
 

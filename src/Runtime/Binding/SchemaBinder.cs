@@ -117,6 +117,22 @@ public sealed class SchemaBinding
     /// <summary>Reads the tensor the schema calls <paramref name="key"/>.</summary>
     public TensorView<T> Get<T>(string key) where T : unmanaged => _checkpoint.Read<T>(_prefix + key);
 
+    /// <summary>
+    /// Writes the schema's tensors, under the schema's keys (without any prefix the file had), as a <c>.pth</c> that
+    /// PyTorch loads, or as <c>.safetensors</c> (by the extension or <see cref="SaveOptions"/>).
+    /// </summary>
+    public void Save(IReadOnlyList<SchemaEntry> schema, string path, SaveOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var writer = new StateDictWriter();
+        foreach (var entry in schema)
+        {
+            var info = _checkpoint.Tensors[_prefix + entry.Key];
+            writer.Add(entry.Key, info.DType, info.Shape.AsSpan(), _checkpoint.ReadBytes(info.Key), info.IsParameter);
+        }
+        writer.Save(path, options);
+    }
+
     /// <summary>True when the schema has the tensor <paramref name="key"/>.</summary>
     public bool Has(string key) => _keys.Contains(key);
 
