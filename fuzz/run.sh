@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes Checkpoint.Open + ReadBytes with AFL++ and SharpFuzz for BUDGET_SECONDS (default 1800). See fuzz/README.md.
 #
-#   bash fuzz/run.sh 1800            # resumes fuzz/findings if it exists, else starts from a fresh seed corpus
-#   FRESH=1 bash fuzz/run.sh 600     # moves fuzz/findings aside (findings.DATE) and starts over
+#   bash fuzz/run.sh 1800            # seeds + the previous run's queue; the previous findings move to findings.DATE
+#   FRESH=1 bash fuzz/run.sh 600     # seeds only (the previous findings still move to findings.DATE)
 #
 # One afl-fuzz instance only (the machine is shared). Environment knobs: FRESH, NICE (default 10), HEAP_LIMIT
 # (hex bytes for DOTNET_GCHeapHardLimit, default 0x40000000 = 1 GiB: a bigger allocation is an OutOfMemoryException
@@ -50,29 +50,31 @@ done
 dotnet "$OUT/StateDict.Fuzz.dll" --seeds "$CORPUS" >/dev/null
 echo "== corpus: $(ls "$CORPUS" | wc -l) seeds"
 
-# (f) fuzz
-if [ "${FRESH:-0}" = 1 ] && [ -d "$FINDINGS" ]; then
+# (f) fuzz. Each run starts afresh in fuzz/findings from the seeds plus the previous run's queue (so coverage carries
+# over and new seeds are picked up); the previous findings, crashes and hangs included, move to findings.DATE.
+if [ -d "$FINDINGS" ]; then
+    if [ "${FRESH:-0}" != 1 ] && [ -d "$FINDINGS/default/queue" ]; then
+        for f in "$FINDINGS"/default/queue/id:*; do
+            b=$(basename "$f")
+            cp "$f" "$CORPUS/queue-${b:3:6}"
+        done
+        echo "== corpus: $(ls "$CORPUS" | wc -l) inputs with the previous queue"
+    fi
     mv "$FINDINGS" "$FINDINGS.$(date +%Y%m%d-%H%M%S)"
-fi
-SYNC=()
-if [ -f "$FINDINGS/default/fuzzer_stats" ]; then
-    echo "== resuming $FINDINGS (AFL moves old crashes/hangs to crashes.DATE/hangs.DATE)"
-    export AFL_AUTORESUME=1
-    SYNC=(-F "$CORPUS") # a resumed run ignores -i: import seeds added since as a foreign queue
 fi
 export AFL_SKIP_CPUFREQ=1                      # shared machine: leave the CPU governor alone
 export AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 # core_pattern may pipe to a handler we don't own
 export AFL_SKIP_BIN_CHECK=1                    # the target is `dotnet`, not an AFL-compiled binary
 export AFL_NO_AFFINITY=1                       # don't pin a core other engineers need
 export AFL_FORKSRV_INIT_TMOUT=60000            # .NET startup under load can take seconds
-export AFL_SKIP_CRASHES=1                      # a resumed queue may hold inputs that crashed before a fix
+export AFL_SKIP_CRASHES=1                      # tolerate a seed that crashes (e.g. a queue entry before a fix)
 export AFL_NO_UI=1                             # plain log lines (runs in the background)
 export DOTNET_GCHeapHardLimit=${HEAP_LIMIT:-0x40000000}
 export DOTNET_TieredPGO=0
 echo "== fuzzing for $BUDGET s"
 set +e
 timeout --signal=INT $((BUDGET + 600)) nice -n "${NICE:-10}" \
-    afl-fuzz -i "$CORPUS" -o "$FINDINGS" "${SYNC[@]}" -x "$FUZZ/pickle.dict" -t "${TIMEOUT_MS:-5000}" -m none -V "$BUDGET" \
+    afl-fuzz -i "$CORPUS" -o "$FINDINGS" -x "$FUZZ/pickle.dict" -t "${TIMEOUT_MS:-5000}" -m none -V "$BUDGET" \
     -- dotnet "$INST/StateDict.Fuzz.dll"
 status=$?
 set -e
@@ -83,7 +85,7 @@ echo "== summary (afl-fuzz exited $status)"
 if [ -f "$STATS" ]; then
     grep -E '^(start_time|last_update|run_time|execs_done|execs_per_sec|corpus_count|paths_total|corpus_found|paths_found|saved_crashes|unique_crashes|saved_hangs|unique_hangs|bitmap_cvg|stability) ' "$STATS"
 fi
-count() { find "$FINDINGS/default" -path "*/$1*/id:*" -type f 2>/dev/null | wc -l; }
+count() { find "$FUZZ" -path "*/findings*/default/$1*/id:*" -type f 2>/dev/null | wc -l; }
 echo "crash inputs (all runs): $(count crashes)   hang inputs (all runs): $(count hangs)"
-echo "triage: dotnet $OUT/StateDict.Fuzz.dll $FINDINGS/default/crashes*/id:* $FINDINGS/default/hangs*/id:*"
+echo "triage: dotnet $OUT/StateDict.Fuzz.dll $FINDINGS*/default/crashes*/id:* $FINDINGS*/default/hangs*/id:*"
 exit $status

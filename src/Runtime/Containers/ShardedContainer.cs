@@ -97,6 +97,19 @@ internal sealed class ShardedContainer : IContainer
         }
     }
 
+    /// <summary>The shard files an index names (checked like <see cref="Open"/> does), in name order, without opening them.</summary>
+    public static IReadOnlyList<string> ShardPaths(CheckpointFile index, CheckpointLimits limits)
+    {
+        if (index.Length > MaxIndexBytes)
+        {
+            throw new CheckpointFormatException(index.Path, $"a JSON file of {index.Length} bytes: over the {MaxIndexBytes:N0}-byte limit for a sharded checkpoint index");
+        }
+        var (weightMap, _) = ReadIndex(index, limits);
+        string folder = System.IO.Path.GetDirectoryName(index.Path) ?? "";
+        return weightMap.Values.GroupBy(v => v.Shard).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => ShardPath(index, folder, g.Key, g.First().At)).ToList();
+    }
+
     /// <summary>
     /// A shard name of the weight map as a path next to the index: refused when absolute or when any segment is
     /// <c>..</c>, so that an index can only name files in its own folder (or below it).

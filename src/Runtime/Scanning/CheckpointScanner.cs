@@ -71,6 +71,16 @@ public static class CheckpointScanner
         {
             return "safetensors";
         }
+        if (depth == 0 && part.Length == 0 && ShardedContainer.HasSignature(head))
+        {
+            // A sharded index: scan every shard it names (paths checked to stay in the index's folder).
+            foreach (string shardPath in ShardedContainer.ShardPaths(file, limits))
+            {
+                using var shard = new CheckpointFile(shardPath);
+                ScanFile(shard, Path.GetFileName(shardPath) + ": ", pickles, limits, depth + 1);
+            }
+            return "sharded";
+        }
         if (head.StartsWith(LegacyContainer.Signature))
         {
             ScanPickles(file.Path, file.MapPrefix(limits.MaxPickleBytes), part + "legacy pickle", LegacyPickles.Length, pickles, limits, depth);

@@ -20,6 +20,18 @@ public class ScannerHostileTests
         Assert.NotNull(report.Error);
     }
 
+    [Theory]
+    [InlineData("sharded/model.safetensors.index.json", 0)]
+    [InlineData("sharded/pytorch_model.bin.index.json", 2)]
+    public void A_sharded_index_is_scanned_shard_by_shard(string index, int pickles)
+    {
+        var report = CheckpointScanner.Scan(Support.Fixtures.PathOf(index));
+
+        Assert.Equal(ScanVerdict.Clean, report.Verdict);
+        Assert.Equal("sharded", report.Format);
+        Assert.Equal(pickles, report.Pickles.Count);
+    }
+
     [Fact]
     public void A_clean_pickle_that_breaks_is_unreadable()
     {
