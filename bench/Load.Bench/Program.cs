@@ -9,11 +9,16 @@ using StateDict.LoadBench;
 //   --python P|none    the Python with torch for the torch.load rows (default /usr/bin/python3)
 //   --touch pages|bytes  how copy-mode and torch.load rows touch the bytes (default pages; mmap always reads every byte)
 // ... measure MODE FILE [--repetitions N] [--touch pages|bytes]    one measurement (what the table runs per run)
+// ... --check-big FILE   read bench/make_big_zip64.py's >4 GiB file in every memory mode and check PyTorch's SHA-256s
 // ... --bdn [BenchmarkDotNet arguments]    pickle VM and 20,000-tensor open micro-benchmarks (STATEDICT_BENCH_DIR)
 if (args.Length > 0 && args[0] == "--bdn")
 {
     BenchmarkSwitcher.FromAssembly(typeof(Small20kBenchmarks).Assembly).Run(args[1..]);
     return 0;
+}
+if (args is ["--check-big", var bigFile])
+{
+    return BigFileCheck.Run(bigFile);
 }
 if (args.Length > 0 && args[0] == "measure")
 {
