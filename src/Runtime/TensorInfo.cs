@@ -26,7 +26,7 @@ public sealed class TensorInfo
         ElementCount = elementCount;
         IsParameter = isParameter;
         Storage = storage;
-        IsContiguous = ComputeContiguous(shape, strides);
+        IsContiguous = IsRowMajor(shape, strides);
     }
 
     /// <summary>The flattened key, e.g. <c>fc1.weight</c> or <c>optimizer.state.0.momentum_buffer</c>.</summary>
@@ -68,7 +68,8 @@ public sealed class TensorInfo
     /// <inheritdoc/>
     public override string ToString() => $"{Key}: {DType.Name()} [{string.Join(", ", Shape)}]";
 
-    private static bool ComputeContiguous(ImmutableArray<long> shape, ImmutableArray<long> strides)
+    /// <summary>True when <paramref name="strides"/> are row-major for <paramref name="shape"/> (size-1 dimensions may have any stride).</summary>
+    internal static bool IsRowMajor(ImmutableArray<long> shape, ImmutableArray<long> strides)
     {
         long expected = 1;
         for (int i = shape.Length - 1; i >= 0; i--)

@@ -92,7 +92,7 @@ public class EmitterTests
     {
         var lines = Lines(Emitter.Emit(Spec(RootWith(Tensor("W", "w")))));
 
-        Assert.Contains("public static Net Load(string path, global::StateDict.LoadOptions? options = null)", lines);
+        Assert.Contains("public static Net Load(string path, global::StateDict.LoadOptions? options = null) => __Own(global::StateDict.Checkpoint.Open(path, OpenOptions(options)), options);", lines);
         Assert.Contains("return new Net(global::StateDict.SchemaBinder.Bind(checkpoint, Schema, options, \"Net\"), checkpoint);", lines);
         Assert.Contains("public static Net From(global::StateDict.Checkpoint checkpoint, global::StateDict.LoadOptions? options = null) => new Net(global::StateDict.SchemaBinder.Bind(checkpoint, Schema, options, \"Net\"), null);", lines);
         Assert.Contains("public void Dispose() => __ownedCheckpoint?.Dispose();", lines);

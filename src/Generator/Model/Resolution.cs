@@ -9,7 +9,7 @@ namespace StateDict.Generator.Model
     /// <summary>The outcome for one target: the spec to emit (null when there are errors) and the diagnostics.</summary>
     internal sealed record Resolution(GenerationSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics)
     {
-        private static readonly string[] RootMembers = { "Load", "LoadAsync", "From", "Schema", "Report", "Dispose", "OpenOptions", "Save" };
+        private static readonly string[] RootMembers = { "Load", "LoadAsync", "From", "Schema", "Report", "Dispose", "OpenOptions", "Save", "__Own" };
 
         /// <summary>Finds the target's schema among the additional files, checks the binding, and builds the spec.</summary>
         public static Resolution Resolve(TargetSpec target, ImmutableArray<SchemaFile> schemas, string projectDirectory)

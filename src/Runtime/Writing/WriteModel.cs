@@ -120,26 +120,7 @@ internal sealed class TensorEntry(string key, StorageSource storage, long storag
     /// <summary>Row-major strides for the shape, starting at offset 0 and covering the whole storage.</summary>
     public bool IsWholeStorage => StorageOffset == 0 && ByteLength == Storage.ByteLength && IsContiguous;
 
-    public bool IsContiguous
-    {
-        get
-        {
-            long expected = 1;
-            for (int i = Shape.Length - 1; i >= 0; i--)
-            {
-                if (Shape[i] == 0)
-                {
-                    return true;
-                }
-                if (Shape[i] != 1 && Strides[i] != expected)
-                {
-                    return false;
-                }
-                expected *= Shape[i];
-            }
-            return true;
-        }
-    }
+    public bool IsContiguous => TensorInfo.IsRowMajor(Shape, Strides);
 
     /// <summary>Same storage, same view, same kind: the same tensor object to torch (tied weights).</summary>
     public bool IsAliasOf(TensorEntry other) =>
