@@ -78,6 +78,11 @@ timeout --signal=INT $((BUDGET + 600)) nice -n "${NICE:-10}" \
     -- dotnet "$INST/StateDict.Fuzz.dll"
 status=$?
 set -e
+# The harness deletes its /dev/shm input file on exit, but not when a crash or AFL's kill ends it.
+for f in /dev/shm/statedict-fuzz-*.pth; do
+    pid=${f##*-}; pid=${pid%.pth}
+    [ -e "$f" ] && ! kill -0 "$pid" 2>/dev/null && rm -f "$f"
+done
 
 # (g) summary
 STATS=$FINDINGS/default/fuzzer_stats

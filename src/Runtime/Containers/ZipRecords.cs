@@ -129,7 +129,8 @@ internal sealed class ZipRecords : IDisposable
             // otherwise escape ReadBytes untyped.
             catch (Exception e) when (e is SharpZipBaseException or IOException or InvalidDataException or ArgumentException or NotSupportedException or IndexOutOfRangeException)
             {
-                throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} cannot be inflated: {e.Message}", e);
+                string why = e is IndexOutOfRangeException ? "invalid deflate data (bad Huffman code lengths)" : e.Message;
+                throw new CheckpointCorruptException(_file.Path, $"record {entry.Name} cannot be inflated: {why}", e);
             }
         }
     }
