@@ -187,7 +187,10 @@ internal sealed class ZipRecords : IDisposable
 
     private static void CheckName(CheckpointFile file, string name)
     {
-        if (name.StartsWith('/') || name.Contains('\\') || name.Contains(':') || name.Split('/').Contains(".."))
+        // A ".." segment, tested without splitting: a 20,000-record archive would otherwise allocate megabytes here.
+        bool climbs = name == ".." || name.StartsWith("../", StringComparison.Ordinal) || name.EndsWith("/..", StringComparison.Ordinal)
+            || name.Contains("/../", StringComparison.Ordinal);
+        if (name.StartsWith('/') || name.Contains('\\') || name.Contains(':') || climbs)
         {
             throw new CheckpointCorruptException(file.Path, $"zip entry name '{name}' is absolute or climbs out of the archive");
         }
