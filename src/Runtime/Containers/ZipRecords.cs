@@ -34,10 +34,11 @@ internal sealed class ZipRecords : IDisposable
     {
         ZipDirectory.Validate(file, limits);
         ZipFile? zip = null;
-        var entries = new Dictionary<string, ZipEntry>(StringComparer.Ordinal);
         try
         {
             zip = new ZipFile(file.Stream, leaveOpen: true);
+            // Sized once (the count was bounded by ZipDirectory.Validate): growing it would allocate a large array per doubling.
+            var entries = new Dictionary<string, ZipEntry>((int)zip.Count, StringComparer.Ordinal);
             foreach (ZipEntry entry in zip)
             {
                 CheckName(file, entry.Name);
@@ -86,6 +87,20 @@ internal sealed class ZipRecords : IDisposable
         var bytes = new byte[entry.Size];
         Read(name, bytes);
         return bytes;
+    }
+
+    /// <summary>
+    /// A whole small record to parse in place: STORED records are a view of the mapped file (no copy, no large
+    /// allocation for a multi-megabyte data.pkl); DEFLATED ones are inflated as by <see cref="ReadAll"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> View(string name, long budget, string budgetName)
+    {
+        var entry = _entries[name];
+        if (entry.CompressionMethod != CompressionMethod.Stored || entry.Size > budget || entry.Size != entry.CompressedSize || entry.Size > int.MaxValue)
+        {
+            return ReadAll(name, budget, budgetName);
+        }
+        return _file.Peek(DataOffset(entry), (int)entry.Size, "record ", entry.Name);
     }
 
     /// <summary>Reads exactly <c>destination.Length</c> bytes of a record (its declared size).</summary>

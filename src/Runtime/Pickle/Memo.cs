@@ -6,25 +6,35 @@ namespace StateDict.Pickle;
 /// </summary>
 internal sealed class Memo
 {
-    private readonly List<object?> _dense = [];
+    // Chunks, not one growing array: a big pickle's memo would otherwise reallocate large-object-heap arrays.
+    private const int ChunkBits = 12;
+    private const int ChunkSize = 1 << ChunkBits;
+
+    private readonly List<object?[]> _chunks = [];
+    private long _denseCount;
     private Dictionary<long, object>? _sparse;
 
     /// <summary>Number of slots set (what MEMOIZE uses as the next index).</summary>
     public int Count { get; private set; }
 
     public bool Contains(long index) =>
-        (index >= 0 && index < _dense.Count && _dense[(int)index] is not null) || (_sparse?.ContainsKey(index) ?? false);
+        (index >= 0 && index < _denseCount && Slot(index) is not null) || (_sparse?.ContainsKey(index) ?? false);
 
     public void Set(long index, object value)
     {
-        if (index >= 0 && index < _dense.Count)
+        if (index >= 0 && index < _denseCount)
         {
-            Count += _dense[(int)index] is null ? 1 : 0;
-            _dense[(int)index] = value;
+            Count += Slot(index) is null ? 1 : 0;
+            _chunks[(int)(index >> ChunkBits)][index & (ChunkSize - 1)] = value;
         }
-        else if (index == _dense.Count && _sparse is null)
+        else if (index == _denseCount && _sparse is null)
         {
-            _dense.Add(value);
+            if ((index & (ChunkSize - 1)) == 0)
+            {
+                _chunks.Add(new object?[ChunkSize]);
+            }
+            _chunks[(int)(index >> ChunkBits)][index & (ChunkSize - 1)] = value;
+            _denseCount++;
             Count++;
         }
         else
@@ -37,7 +47,7 @@ internal sealed class Memo
 
     public bool TryGet(long index, out object value)
     {
-        if (index >= 0 && index < _dense.Count && _dense[(int)index] is { } dense)
+        if (index >= 0 && index < _denseCount && Slot(index) is { } dense)
         {
             value = dense;
             return true;
@@ -50,4 +60,6 @@ internal sealed class Memo
         value = null!;
         return false;
     }
+
+    private object? Slot(long index) => _chunks[(int)(index >> ChunkBits)][index & (ChunkSize - 1)];
 }
