@@ -121,10 +121,7 @@ public sealed class Checkpoint : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tensor);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (tensor.DType.ElementType() != typeof(T))
-        {
-            throw new TensorTypeMismatchException(Path, tensor.Key, tensor.DType, typeof(T));
-        }
+        CheckElementType<T>(tensor);
         if (tensor.ElementCount == 0)
         {
             return new TensorView<T>(tensor, ReadOnlyMemory<T>.Empty);
@@ -157,10 +154,7 @@ public sealed class Checkpoint : IDisposable
     public void CopyTo<T>(string key, long elementOffset, Span<T> destination) where T : unmanaged
     {
         var tensor = Find(key);
-        if (tensor.DType.ElementType() != typeof(T))
-        {
-            throw new TensorTypeMismatchException(Path, tensor.Key, tensor.DType, typeof(T));
-        }
+        CheckElementType<T>(tensor);
         if (!tensor.IsContiguous)
         {
             throw new InvalidOperationException($"'{key}' is a strided view; read it with Read<{typeof(T).Name}>");
@@ -251,6 +245,14 @@ public sealed class Checkpoint : IDisposable
         _storages.Dispose();
         _container.Dispose();
         _file.Dispose();
+    }
+
+    private void CheckElementType<T>(TensorInfo tensor)
+    {
+        if (tensor.DType.ElementType() != typeof(T))
+        {
+            throw new TensorTypeMismatchException(Path, tensor.Key, tensor.DType, typeof(T));
+        }
     }
 
     private TensorInfo Find(string key)

@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using StateDict.Containers;
 using StateDict.Pickle;
+using StateDict.Torch;
 
 namespace StateDict;
 
@@ -21,7 +21,6 @@ public static class CheckpointScanner
 {
     private const int MaxNestedDepth = 3;
     private const int MaxStackedPickles = 16;
-    private const string LoadFromBytes = "torch.storage._load_from_bytes";
     private static readonly string[] LegacyPickles = ["magic number", "protocol version", "sys_info", "main", "storage keys"];
 
     /// <summary>Scans one file. Never throws for a bad file: an unreadable one gets <see cref="ScanVerdict.Unreadable"/>.</summary>
@@ -62,12 +61,11 @@ public static class CheckpointScanner
             var names = records.Names.Where(n => n.EndsWith(".pkl", StringComparison.Ordinal) || n.EndsWith("debug_pkl", StringComparison.Ordinal)).ToList();
             foreach (var name in names)
             {
-                var bytes = records.ReadAll(name, limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes");
-                ScanPickles(file.Path, bytes, part + name, 1, pickles, limits, depth);
+                ScanPickles(file.Path, records.View(name, limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), part + name, 1, pickles, limits, depth);
             }
             return names.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal)) ? "torchscript" : "zip";
         }
-        if (IsSafetensors(head, file.Length))
+        if (SafetensorsContainer.HasSignature(head, file.Length, strict: true))
         {
             return "safetensors";
         }
@@ -146,7 +144,7 @@ public static class CheckpointScanner
                 throw;
             }
             pickles.Add(new PickleFinding(name, result.Protocol, result.Globals.Select(GlobalRisks.Classify).ToList(), result.Calls));
-            if (result.Globals.Any(g => g.FullName == LoadFromBytes))
+            if (result.Globals.Any(g => g.FullName == AllowList.LoadFromBytes))
             {
                 ScanNested(filePath, result.Root, name, pickles, limits, depth);
             }
@@ -203,7 +201,7 @@ public static class CheckpointScanner
             {
                 continue;
             }
-            if (node is PyCall { Global.FullName: LoadFromBytes, Args.Items: [var argument] } && IsBytes(argument))
+            if (node is PyCall { Global.FullName: AllowList.LoadFromBytes, Args.Items: [var argument] } && IsBytes(argument))
             {
                 // The same bytes object (or latin-1 text) is the same payload: converted and scanned once.
                 if (scanned.Add(argument is PyCall { Args.Items: [string text, _] } ? text : argument))
@@ -219,12 +217,12 @@ public static class CheckpointScanner
         }
     }
 
-    private static bool IsBytes(object value) => value is PyBytes or PyCall { Global.FullName: "_codecs.encode", Args.Items: [string, string] };
+    private static bool IsBytes(object value) => value is PyBytes or PyCall { Global.FullName: AllowList.CodecsEncode, Args.Items: [string, string] };
 
     private static byte[]? Bytes(object value) => value switch
     {
         PyBytes bytes => bytes.Data,
-        PyCall { Global.FullName: "_codecs.encode", Args.Items: [string text, string] } => System.Text.Encoding.Latin1.GetBytes(text),
+        PyCall { Global.FullName: AllowList.CodecsEncode, Args.Items: [string text, string] } => System.Text.Encoding.Latin1.GetBytes(text),
         _ => null,
     };
 
@@ -238,15 +236,4 @@ public static class CheckpointScanner
         PyPersistentId p => [p.Id],
         _ => [],
     };
-
-    /// <summary>safetensors: an 8-byte little-endian header length, then a JSON object that fits in the file.</summary>
-    private static bool IsSafetensors(ReadOnlySpan<byte> head, long fileLength)
-    {
-        if (head.Length < 9)
-        {
-            return false;
-        }
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(head);
-        return head[8] == (byte)'{' && headerLength <= 100_000_000 && headerLength + 8 <= (ulong)fileLength;
-    }
 }

@@ -105,7 +105,7 @@ internal sealed class TorchZipWriter
         Write(fullName);
         Write(extra.GetBuffer().AsSpan(0, (int)extra.Length));
 
-        var crc = new Crc32();
+        var crc = new System.IO.Hashing.Crc32();
         long written = 0;
         writeData(_stream, chunk =>
         {
@@ -117,16 +117,17 @@ internal sealed class TorchZipWriter
             throw new InvalidOperationException($"record {name}: {written} bytes written, {size} declared");
         }
         Position += size;
+        uint checksum = crc.GetCurrentHashAsUInt32();
 
         if (size == 0)
         {
-            _records.Add(new Record(fullName, offset, size, crc.Value));
+            _records.Add(new Record(fullName, offset, size, checksum));
             return;
         }
         bool zip64Descriptor = bigSize || bigOffset;
         Span<byte> descriptor = stackalloc byte[24];
         BinaryPrimitives.WriteUInt32LittleEndian(descriptor, 0x08074B50);
-        BinaryPrimitives.WriteUInt32LittleEndian(descriptor[4..], crc.Value);
+        BinaryPrimitives.WriteUInt32LittleEndian(descriptor[4..], checksum);
         if (zip64Descriptor)
         {
             BinaryPrimitives.WriteUInt64LittleEndian(descriptor[8..], (ulong)size);
@@ -139,7 +140,7 @@ internal sealed class TorchZipWriter
             BinaryPrimitives.WriteUInt32LittleEndian(descriptor[12..], (uint)size);
             Write(descriptor[..16]);
         }
-        _records.Add(new Record(fullName, offset, size, crc.Value));
+        _records.Add(new Record(fullName, offset, size, checksum));
     }
 
     /// <summary>Writes the central directory and the (zip64) end records.</summary>
