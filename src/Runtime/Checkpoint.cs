@@ -20,7 +20,7 @@ namespace StateDict;
 /// long epoch = (long)ckpt.Values["epoch"]!;
 /// </code>
 /// </example>
-public sealed class Checkpoint : IDisposable
+public sealed partial class Checkpoint : IDisposable
 {
     private readonly CheckpointFile _file;
     private readonly IContainer _container;
@@ -49,6 +49,7 @@ public sealed class Checkpoint : IDisposable
             }
         }
         keys.EnsureSomethingSelected(tensors.Count + values.Count, tree);
+        (SparseTensors, QuantizedTensors) = MapKinds(tree, keys, tensors);
         Tensors = new ReadOnlyDictionary<string, TensorInfo>(tensors);
         Values = new ReadOnlyDictionary<string, object?>(values);
         _storages = new StorageCache(container, file, container.LocateStorages(tree.Storages), options.Memory);

@@ -61,9 +61,38 @@ public sealed class TensorInfo
 
     internal StorageSlice Storage { get; }
 
+    /// <summary>
+    /// The layout of the tensor this entry belongs to: <see cref="TensorLayout.Strided"/> for dense and quantized tensors,
+    /// the sparse layout for a component (<c>KEY.indices</c>, <c>KEY.values</c>, ...) of a sparse tensor.
+    /// </summary>
+    public TensorLayout Layout { get; private init; }
+
+    /// <summary>For a component of a sparse or quantized tensor: that tensor's key (see <see cref="Checkpoint.SparseTensors"/>, <see cref="Checkpoint.QuantizedTensors"/>).</summary>
+    public string? Owner { get; private init; }
+
+    /// <summary>For a component: its name (<c>indices</c>, <c>values</c>, <c>crow_indices</c>, <c>scales</c>, <c>zero_points</c>, ...).</summary>
+    public string? Component { get; private init; }
+
+    /// <summary>For the integer representation of a quantized tensor: its quantized dtype (<see cref="DType"/> is the representation's).</summary>
+    public QuantizedDType? QuantizedDType { get; private init; }
+
     /// <summary>Returns a copy under another key (used when a prefix is selected or stripped).</summary>
-    internal TensorInfo WithKey(string key) =>
-        new(key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage);
+    internal TensorInfo WithKey(string key, string? owner = null) =>
+        new(key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage)
+        {
+            Layout = Layout, Owner = owner ?? Owner, Component = Component, QuantizedDType = QuantizedDType,
+        };
+
+    /// <summary>This tensor as a component of the sparse or quantized tensor <paramref name="owner"/>.</summary>
+    internal TensorInfo AsComponent(string owner, string component, TensorLayout layout) =>
+        new(Key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage)
+        {
+            Layout = layout, Owner = owner, Component = component,
+        };
+
+    /// <summary>This tensor as the integer representation of a quantized tensor.</summary>
+    internal TensorInfo AsQuantized(QuantizedDType dtype) =>
+        new(Key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage) { QuantizedDType = dtype };
 
     /// <inheritdoc/>
     public override string ToString() => $"{Key}: {DType.Name()} [{string.Join(", ", Shape)}]";

@@ -23,6 +23,18 @@ internal static class AllowList
     public const string FrozenSet = "builtins.frozenset";
     public const string ByteArray = "builtins.bytearray";
     public const string Complex = "builtins.complex";
+    public const string RebuildSparseTensor = "torch._utils._rebuild_sparse_tensor";
+    public const string RebuildSparseCsrTensor = "torch._utils._rebuild_sparse_csr_tensor";
+    public const string RebuildQTensor = "torch._utils._rebuild_qtensor";
+    public const string GetLayout = "torch.serialization._get_layout";
+
+    /// <summary>The qschemes (<c>torch.per_tensor_affine</c>, ...) and quantized dtypes (<c>torch.qint8</c>, ...) as globals: data.</summary>
+    public static readonly IReadOnlySet<string> QuantizationGlobals = new HashSet<string>
+    {
+        "torch.per_tensor_affine", "torch.per_channel_affine", "torch.per_channel_affine_float_qparams",
+        "torch.per_tensor_symmetric", "torch.per_channel_symmetric",
+        "torch.qint8", "torch.quint8", "torch.qint32", "torch.quint4x2", "torch.quint2x4",
+    };
 
     /// <summary>Plain pickles only: a storage embedded as legacy torch.save bytes (read as data, see <c>EmbeddedPayload</c>).</summary>
     public const string LoadFromBytes = "torch.storage._load_from_bytes";
@@ -44,7 +56,7 @@ internal static class AllowList
         ["torch.ComplexDoubleStorage"] = DType.Complex128,
     };
 
-    /// <summary>Quantized storages: known and harmless, but their tensors are not read yet.</summary>
+    /// <summary>Quantized storages (read by <c>_rebuild_qtensor</c>).</summary>
     public static readonly IReadOnlySet<string> QuantizedStorageTypes = new HashSet<string>
     {
         "torch.QInt8Storage", "torch.QInt32Storage", "torch.QUInt8Storage", "torch.QUInt4x2Storage", "torch.QUInt2x4Storage",
@@ -54,12 +66,14 @@ internal static class AllowList
     [
         RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter, RebuildParameterWithState,
         OrderedDict, Size, Device, UntypedStorage, CodecsEncode, Set, FrozenSet, ByteArray, Complex,
+        RebuildSparseTensor, RebuildSparseCsrTensor, RebuildQTensor, GetLayout,
     ];
 
     public static bool IsAllowed(PyGlobal global) =>
         Others.Contains(global.FullName)
         || StorageTypes.ContainsKey(global.FullName)
         || QuantizedStorageTypes.Contains(global.FullName)
+        || QuantizationGlobals.Contains(global.FullName)
         || TryDType(global, out _);
 
     /// <summary>A dtype named as a global, e.g. <c>torch.float32</c> (how <c>_rebuild_tensor_v3</c> passes it).</summary>

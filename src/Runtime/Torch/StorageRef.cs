@@ -16,6 +16,9 @@ internal sealed class StorageRef(string key, DType? dtype, long size, bool untyp
 
     public bool Untyped { get; } = untyped;
 
+    /// <summary>For a quantized storage class (<c>torch.QInt8Storage</c>, ...): its dtype; <see cref="DType"/> is the integer representation's.</summary>
+    public QuantizedDType? Quantized { get; init; }
+
     public long PickleOffset { get; } = pickleOffset;
 
     public long ByteLength => Untyped ? Size : Size * DType!.Value.ElementSize();

@@ -147,28 +147,33 @@ internal sealed class StorageTable
     {
         source ??= _source;
         DType? dtype = null;
+        QuantizedDType? quantized = null;
         bool untyped = type.FullName == AllowList.UntypedStorage;
         if (!untyped)
         {
-            if (AllowList.QuantizedStorageTypes.Contains(type.FullName))
+            if (QuantizationNames.TryFromStorageClass(type.FullName, out var q))
             {
-                throw new CheckpointFormatException(source.FilePath, $"{source.Part} byte {at}: quantized tensors ({type.FullName}) are not supported yet");
+                quantized = q;
+                dtype = q.ReprDType();
             }
-            if (!AllowList.StorageTypes.TryGetValue(type.FullName, out var typed))
+            else if (AllowList.StorageTypes.TryGetValue(type.FullName, out var typed))
+            {
+                dtype = typed;
+            }
+            else
             {
                 throw source.Corrupt(at, $"'{type.FullName}' is not a storage class");
             }
-            dtype = typed;
         }
         if (_byKey.TryGetValue(key, out var existing))
         {
-            if (existing.Untyped != untyped || existing.DType != dtype || existing.Size != size)
+            if (existing.Untyped != untyped || existing.DType != dtype || existing.Quantized != quantized || existing.Size != size)
             {
                 throw source.Corrupt(at, $"storage '{key}' is declared twice with different types or sizes");
             }
             return existing;
         }
-        var storage = new StorageRef(key, dtype, size, untyped, pickleOffset ?? at);
+        var storage = new StorageRef(key, dtype, size, untyped, pickleOffset ?? at) { Quantized = quantized };
         _byKey.Add(key, storage);
         return storage;
     }

@@ -46,9 +46,10 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"{name} takes {expected} arguments, got {args.Length}");
         }
-        if (!storages.TryResolve(args[0], out var slice))
+        var slice = Storage(call, key, args[0]);
+        if (slice.Root.Quantized is { } quantized)
         {
-            throw Fail(call, key, $"the storage argument is a {PyValue.TypeName(args[0])}, not a storage reference");
+            throw Fail(call, key, $"{name} views storage '{slice.Root.Key}' of quantized dtype {quantized.Name()}; only _rebuild_qtensor may");
         }
         if (name == "_rebuild_tensor_v3")
         {
@@ -58,12 +59,23 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"{name} needs a typed storage but '{slice.Root.Key}' is untyped");
         }
-        if (args[1] is not long offset || offset < 0)
+        return View(call, key, slice, args[1], args[2], args[3], isParameter);
+    }
+
+    /// <summary>The storage a rebuild call's storage argument names.</summary>
+    internal StorageSlice Storage(PyCall call, string key, object argument) =>
+        storages.TryResolve(argument, out var slice) ? slice
+        : throw Fail(call, key, $"the storage argument is a {PyValue.TypeName(argument)}, not a storage reference");
+
+    /// <summary>A strided view of a typed storage: offset, size and stride checked against it.</summary>
+    internal TensorInfo View(PyCall call, string key, StorageSlice slice, object offsetArg, object sizeArg, object strideArg, bool isParameter)
+    {
+        if (offsetArg is not long offset || offset < 0)
         {
             throw Fail(call, key, "storage offset must be a non-negative integer");
         }
-        var shape = Dimensions(call, key, args[2], "size");
-        var strides = Dimensions(call, key, args[3], "stride");
+        var shape = Dimensions(call, key, sizeArg, "size");
+        var strides = Dimensions(call, key, strideArg, "stride");
         if (shape.Length != strides.Length)
         {
             throw Fail(call, key, $"size has {shape.Length} dimensions but stride has {strides.Length}");
@@ -89,7 +101,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         storage.DType = dtype;
     }
 
-    private ImmutableArray<long> Dimensions(PyCall call, string key, object value, string what)
+    internal ImmutableArray<long> Dimensions(PyCall call, string key, object value, string what)
     {
         var tuple = value switch
         {
@@ -142,6 +154,10 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         return count;
     }
 
-    private CheckpointCorruptException Fail(PyCall call, string key, string problem) =>
+    /// <summary>A tensor kind torch can save that StateDict does not read: "unsupported: ..." (exit 1, never "unsafe").</summary>
+    internal CheckpointFormatException Unsupported(PyCall call, string problem) =>
+        new(source.FilePath, $"{source.Part} byte {call.Offset}: unsupported: {problem}");
+
+    internal CheckpointCorruptException Fail(PyCall call, string key, string problem) =>
         source.Corrupt(call.Offset, $"tensor '{key}': {problem}");
 }

@@ -8,7 +8,14 @@ namespace StateDict.Torch;
 internal sealed record TorchTree(
     IReadOnlyList<TensorInfo> Tensors,
     IReadOnlyList<KeyValuePair<string, object?>> Values,
-    IReadOnlyCollection<StorageDecl> Storages);
+    IReadOnlyCollection<StorageDecl> Storages)
+{
+    /// <summary>Sparse tensors; their components are in <see cref="Tensors"/>.</summary>
+    public IReadOnlyList<SparseTensorInfo> Sparse { get; init; } = [];
+
+    /// <summary>Quantized tensors; their integer representations and per-channel parameters are in <see cref="Tensors"/>.</summary>
+    public IReadOnlyList<QuantizedTensorInfo> Quantized { get; init; } = [];
+}
 
 /// <summary>
 /// Reads the unpickled object of a checkpoint as torch would build it, without building anything:
@@ -37,6 +44,10 @@ internal sealed class TorchReader
     private readonly PickleSource _source;
     private readonly CheckpointLimits _limits;
     private readonly TensorRebuild _rebuild;
+    private readonly SparseRebuild _sparseRebuild;
+    private readonly QuantizedRebuild _quantizedRebuild;
+    private readonly List<SparseTensorInfo> _sparse = [];
+    private readonly List<QuantizedTensorInfo> _quantized = [];
     private readonly ReadPolicy _policy;
     private readonly HashSet<PyCall> _objectsOnPath = new(ReferenceEqualityComparer.Instance);
     private readonly List<TensorInfo> _tensors = [];
@@ -51,6 +62,8 @@ internal sealed class TorchReader
         _source = source;
         _limits = limits;
         _rebuild = rebuild;
+        _sparseRebuild = new SparseRebuild(rebuild);
+        _quantizedRebuild = new QuantizedRebuild(rebuild);
         _policy = policy;
         _maxVisits = Math.Min(limits.MaxEntries, (VisitsPerPickleByte * pickleBytes) + 4096);
     }
@@ -70,7 +83,7 @@ internal sealed class TorchReader
         var storages = new StorageTable(pickle, source, policy.EmbeddedStorages ? limits : null, moduleIds: policy.AllowModulePickles);
         var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits), pickle.EndPosition, policy);
         reader.Visit(pickle.Root, "", 0);
-        return new TorchTree(reader._tensors, reader._values, storages.Declarations());
+        return new TorchTree(reader._tensors, reader._values, storages.Declarations()) { Sparse = reader._sparse, Quantized = reader._quantized };
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -118,6 +131,15 @@ internal sealed class TorchReader
                 break;
             case PyCall call when TensorRebuild.IsTensor(call):
                 Add(key, _rebuild.Build(key, call));
+                break;
+            case PyCall call when SparseRebuild.IsSparse(call):
+                AddSparse(key, _sparseRebuild.Build(key, call));
+                break;
+            case PyCall call when QuantizedRebuild.IsQuantized(call):
+                AddQuantized(key, _quantizedRebuild.Build(key, call));
+                break;
+            case PyGlobal dtype when AllowList.TryDType(dtype, out _) || AllowList.QuantizationGlobals.Contains(dtype.FullName):
+                AddValue(key, dtype.FullName); // a dtype or qscheme as a value (a quantized Linear's _packed_params.dtype): its torch name
                 break;
             case PyCall call when _policy.IsObject(call):
                 VisitObject(call, key, depth);
@@ -357,6 +379,29 @@ internal sealed class TorchReader
     {
         Claim(key);
         _tensors.Add(tensor);
+    }
+
+    private void AddSparse(string key, SparseTensorInfo sparse)
+    {
+        Claim(key);
+        _sparse.Add(sparse);
+        foreach (var component in sparse.Components)
+        {
+            Add(component.Key, component);
+        }
+    }
+
+    private void AddQuantized(string key, QuantizedTensorInfo quantized)
+    {
+        Add(key, quantized.Data);
+        _quantized.Add(quantized);
+        foreach (var component in new[] { quantized.Scales, quantized.ZeroPoints })
+        {
+            if (component is not null)
+            {
+                Add(component.Key, component);
+            }
+        }
     }
 
     private void AddValue(string key, object? value)
