@@ -55,6 +55,7 @@ internal static class InspectCommand
             writer.WriteString("key", info.Key);
             writer.WriteString("dtype", info.DType.Name());
             JsonValues.WriteShape(writer, "shape", info.Shape);
+            WriteKind(writer, checkpoint, info);
             if (hashes is not null)
             {
                 writer.WriteString("sha256", hashes[info.Key]);
@@ -106,6 +107,35 @@ internal static class InspectCommand
             foreach (var (key, value) in checkpoint.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 output.WriteLine($"  {key} = {value}");
+            }
+        }
+    }
+
+    /// <summary>Sparse components and quantized tensors say what they belong to (docs/tensor-kinds.md).</summary>
+    private static void WriteKind(Utf8JsonWriter writer, Checkpoint checkpoint, TensorInfo info)
+    {
+        if (info.Layout != TensorLayout.Strided)
+        {
+            writer.WriteString("layout", info.Layout.Name());
+        }
+        if (info.Owner is { } owner)
+        {
+            writer.WriteString("of", owner);
+            writer.WriteString("component", info.Component);
+        }
+        if (info.QuantizedDType is { } qdtype && checkpoint.QuantizedTensors.TryGetValue(info.Key, out var q))
+        {
+            writer.WriteString("quantized_dtype", qdtype.Name());
+            writer.WriteString("qscheme", q.Scheme.Name());
+            JsonValues.WriteShape(writer, "quantized_shape", q.Shape);
+            if (q.Scheme == QScheme.PerTensorAffine)
+            {
+                writer.WriteNumber("scale", q.Scale);
+                writer.WriteNumber("zero_point", q.ZeroPoint);
+            }
+            else
+            {
+                writer.WriteNumber("axis", q.Axis);
             }
         }
     }

@@ -44,6 +44,13 @@ public sealed class StateDictWriter
     public static StateDictWriter From(Checkpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        if (checkpoint.SparseTensors.Count + checkpoint.QuantizedTensors.Count > 0)
+        {
+            // Written as plain tensors, their components would load in torch as something else: refuse instead.
+            string kind = checkpoint.SparseTensors.Count > 0 ? $"sparse {checkpoint.SparseTensors.Values.First().Layout.Name()} tensor '{checkpoint.SparseTensors.Keys.First()}'"
+                : $"quantized {checkpoint.QuantizedTensors.Values.First().DType.Name()} tensor '{checkpoint.QuantizedTensors.Keys.First()}'";
+            throw new NotSupportedException($"{checkpoint.Path}: writing sparse and quantized tensors is not supported yet ({kind}); read them with ReadSparse/ReadQuantized");
+        }
         var writer = new StateDictWriter();
         var sources = new Dictionary<StorageRef, CheckpointStorageSource>(ReferenceEqualityComparer.Instance);
         foreach (var tensor in checkpoint.Tensors.Values)
