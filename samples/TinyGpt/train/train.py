@@ -1,6 +1,9 @@
 """Trains the char-level GPT in ../model and records PyTorch's greedy continuation of a prompt.
 
-    nice -n 10 /usr/bin/python3 samples/TinyGpt/train/train.py [--steps N]
+    nice -n 10 /usr/bin/python3 samples/TinyGpt/train/train.py [--steps N] [--out FOLDER] [--reference-only]
+
+The committed folder is the default run: 1500 steps of 16 x 32 tokens, one thread, seed 1337 (PyTorch 1.13,
+Debian bookworm): 2.6 min of CPU, validation loss 4.12 -> 1.50. --reference-only rewrites reference.json only.
 
 Text: the Book of Genesis, King James Version (1611, public domain), as Debian's `bible-kjv` package prints it
 (`apt-get install bible-kjv`: the `bible` program over /usr/lib/bible.data from `bible-kjv-text`). One verse a
@@ -139,8 +142,8 @@ def read_safetensors_as_float32(path):
     return out
 
 
-def save_folder(model, vocab):
-    os.makedirs(MODEL_DIR, exist_ok=True)
+def save_folder(model, vocab, folder):
+    os.makedirs(folder, exist_ok=True)
     state = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}  # tied: stored once, as wte
     keys = list(state)
     first = [k for k in keys if not k.startswith("transformer.h.") or int(k.split(".")[2]) < (CONFIG["n_layer"] + 1) // 2]
@@ -148,10 +151,10 @@ def save_folder(model, vocab):
     weight_map, total = {}, 0
     for i, shard_keys in enumerate(shards):
         name = f"model-{i + 1:05d}-of-{SHARDS:05d}.safetensors"
-        total += write_safetensors(os.path.join(MODEL_DIR, name), {k: state[k] for k in shard_keys})
+        total += write_safetensors(os.path.join(folder, name), {k: state[k] for k in shard_keys})
         weight_map.update({k: name for k in shard_keys})
     index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
-    write_json("model.safetensors.index.json", index)
+    write_json(folder, "model.safetensors.index.json", index)
     config = {
         "model_type": "tinygpt",
         "vocab_size": len(vocab),
@@ -162,15 +165,15 @@ def save_folder(model, vocab):
         "torch_dtype": "bfloat16",
         "vocab": vocab,
     }
-    write_json("config.json", config)
+    write_json(folder, "config.json", config)
 
 
-def load_folder_as_float32(vocab_size):
-    with open(os.path.join(MODEL_DIR, "model.safetensors.index.json")) as f:
+def load_folder_as_float32(vocab_size, folder):
+    with open(os.path.join(folder, "model.safetensors.index.json")) as f:
         index = json.load(f)
     state = {}
     for shard in sorted(set(index["weight_map"].values())):
-        state.update(read_safetensors_as_float32(os.path.join(MODEL_DIR, shard)))
+        state.update(read_safetensors_as_float32(os.path.join(folder, shard)))
     assert set(state) == set(index["weight_map"])
     model = TinyGpt(vocab_size, **CONFIG)
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -178,8 +181,8 @@ def load_folder_as_float32(vocab_size):
     return model.float().eval()
 
 
-def write_json(name, value):
-    with open(os.path.join(MODEL_DIR, name), "w", encoding="utf-8") as f:
+def write_json(folder, name, value):
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
         json.dump(value, f, ensure_ascii=False, indent=1)
         f.write("\n")
 
@@ -220,7 +223,7 @@ def train(data, vocab_size, steps):
     return model
 
 
-def greedy_reference(model, vocab):
+def greedy_reference(model, vocab, folder):
     stoi = {c: i for i, c in enumerate(vocab)}
     ids = [stoi[c] for c in PROMPT]
     generated, step_logits, margins = [], [], []
@@ -244,7 +247,7 @@ def greedy_reference(model, vocab):
                 "at generation step s, from the bf16 weights read back as float32; greedy = argmax.",
         "logits": step_logits,
     }
-    with open(os.path.join(MODEL_DIR, "reference.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(folder, "reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
     return reference
@@ -253,15 +256,17 @@ def greedy_reference(model, vocab):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--out", default=MODEL_DIR, help="the model folder to write (default: ../model)")
+    parser.add_argument("--reference-only", action="store_true", help="rewrite reference.json from the saved folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
     text = genesis()
     vocab = "".join(sorted(set(text)))
     print(f"Genesis (KJV): {len(text)} characters, {len(vocab)} distinct", flush=True)
     data = torch.tensor([vocab.index(c) for c in text], dtype=torch.long)
-    model = train(data, len(vocab), args.steps)
-    save_folder(model, vocab)
-    reference = greedy_reference(load_folder_as_float32(len(vocab)), vocab)
+    if not args.reference_only:
+        save_folder(train(data, len(vocab), args.steps), vocab, args.out)
+    reference = greedy_reference(load_folder_as_float32(len(vocab), args.out), vocab, args.out)
     print(PROMPT + reference["continuation"])
     print(f"smallest top-2 logit margin over the {NEW_TOKENS} steps: {reference['min_top2_margin']:.4g}")
 
