@@ -12,7 +12,7 @@ namespace StateDict.LoadBench;
 /// </summary>
 internal static class Measure
 {
-    public static readonly string[] Modes = ["open", "copy", "copy-seq", "copy-managed", "mmap-open", "mmap", "limits"];
+    public static readonly string[] Modes = ["open", "copy", "copy-seq", "copy-managed", "mmap-open", "mmap", "slice8", "convert-f32", "limits"];
 
     public static int Run(string mode, string path, int repetitions, string? touch)
     {
@@ -38,6 +38,12 @@ internal static class Measure
             case "mmap":
                 Full(Runtime.MemoryMapped(), preload: false, everyByte: touch != "pages", path, result);
                 break;
+            case "slice8":
+                Slices(path, result);
+                break;
+            case "convert-f32":
+                ConvertAll(path, repetitions, result);
+                break;
             case "limits":
                 Limits(path, bytes, repetitions, result);
                 break;
@@ -45,7 +51,7 @@ internal static class Measure
                 Console.Error.WriteLine($"unknown mode '{mode}' (one of {string.Join(", ", Modes)})");
                 return 2;
         }
-        if (mode != "limits")
+        if (mode != "limits" && !result.ContainsKey("memcpy_seconds"))
         {
             result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(bytes, repetitions);
         }
@@ -131,6 +137,61 @@ internal static class Measure
         clock.Restart();
         checkpoint.Dispose();
         result["dispose_seconds"] = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// What a tensor-parallel worker reads: open (copy mode), then the first eighth of dim 0 of every tensor with
+    /// <see cref="Checkpoint.ReadSlice{T}(string, ReadOnlySpan{Range})"/>, touching every page. Compare with the copy row.
+    /// </summary>
+    private static void Slices(string path, JsonObject result)
+    {
+        using (var warm = Checkpoint.Open(path))
+        {
+            var smallest = warm.Tensors.Values.Where(t => t.Shape.Length > 0).MinBy(t => t.ByteLength)!;
+            Runtime.TouchSlice(warm, smallest, 1);
+        }
+        Settle();
+        var clock = Stopwatch.StartNew();
+        using var checkpoint = Checkpoint.Open(path);
+        long sliceBytes = 0;
+        foreach (var tensor in checkpoint.Tensors.Values.Where(t => t.Shape.Length > 0 && t.ElementCount > 0))
+        {
+            int rows = (int)((tensor.Shape[0] + 7) / 8);
+            sliceBytes += Runtime.TouchSlice(checkpoint, tensor, rows);
+        }
+        result["seconds"] = clock.Elapsed.TotalSeconds;
+        result["slice_bytes"] = sliceBytes;
+        result["hwm"] = Memory.Status("VmHWM");
+        result["tensors"] = checkpoint.Tensors.Count;
+    }
+
+    /// <summary>
+    /// Conversion on load: open, then <see cref="Checkpoint.ReadAs{T}(string)"/> as float32 every tensor (bf16 → f32 for
+    /// the bf16 file), touching every output page. × memcpy here is against memcpy of the output's size.
+    /// </summary>
+    private static void ConvertAll(string path, int repetitions, JsonObject result)
+    {
+        using (var warm = Checkpoint.Open(path))
+        {
+            Memory.TouchPages(System.Runtime.InteropServices.MemoryMarshal.AsBytes(warm.ReadAs<float>(warm.Tensors.Values.MinBy(t => t.ByteLength)!.Key).Span));
+        }
+        Settle();
+        var clock = Stopwatch.StartNew();
+        var checkpoint = Checkpoint.Open(path);
+        long outputBytes = 0;
+        foreach (var tensor in checkpoint.Tensors.Values)
+        {
+            var converted = checkpoint.ReadAs<float>(tensor.Key);
+            Memory.TouchPages(System.Runtime.InteropServices.MemoryMarshal.AsBytes(converted.Span));
+            outputBytes += converted.Length * 4L;
+        }
+        result["seconds"] = clock.Elapsed.TotalSeconds;
+        result["output_bytes"] = outputBytes;
+        result["hwm"] = Memory.Status("VmHWM");
+        result["tensors"] = checkpoint.Tensors.Count;
+        checkpoint.Dispose();
+        Settle();
+        result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(outputBytes, repetitions);
     }
 
     /// <summary>

@@ -43,6 +43,22 @@ internal static class Runtime
         _ => throw new NotSupportedException(tensor.DType.ToString()),
     };
 
+    /// <summary>Reads the first <paramref name="rows"/> of dim 0 of a tensor and touches its pages; returns the slice's bytes.</summary>
+    public static long TouchSlice(Checkpoint checkpoint, TensorInfo tensor, int rows) => tensor.DType switch
+    {
+        DType.Float32 => TouchSlice(checkpoint.ReadSlice<float>(tensor.Key, ..rows)),
+        DType.BFloat16 => TouchSlice(checkpoint.ReadSlice<BFloat16>(tensor.Key, ..rows)),
+        DType.Float16 => TouchSlice(checkpoint.ReadSlice<Half>(tensor.Key, ..rows)),
+        DType.Int64 => TouchSlice(checkpoint.ReadSlice<long>(tensor.Key, ..rows)),
+        _ => throw new NotSupportedException(tensor.DType.ToString()),
+    };
+
+    private static long TouchSlice<T>(TensorView<T> slice) where T : unmanaged
+    {
+        Memory.TouchPages(MemoryMarshal.AsBytes(slice.Span));
+        return MemoryMarshal.AsBytes(slice.Span).Length;
+    }
+
     private static ulong Touch<T>(ReadOnlySpan<T> span, bool everyByte) where T : unmanaged =>
         everyByte ? Memory.SumAll(MemoryMarshal.AsBytes(span)) : Memory.TouchPages(MemoryMarshal.AsBytes(span));
 }

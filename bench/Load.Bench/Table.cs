@@ -24,6 +24,8 @@ internal sealed class Table(TableOptions options)
             "copy-managed" => $"StateDict copy mode into managed arrays (TensorMemory.Managed; open + Preload + read every tensor, {touch})",
             "mmap-open" => "StateDict mmap open + list",
             "mmap" => "StateDict mmap full touch (open + read every tensor, read every byte)",
+            "slice8" => "StateDict ReadSlice, first 1/8 of dim 0 of every tensor (open + read, copy mode, touch every 4 KiB page)",
+            "convert-f32" => "StateDict ReadAs<float> of every tensor (open + convert; × memcpy of the float32 output's size)",
             "torch-0" => $"torch.load weights_only=False (+ {touch})",
             "torch-1" => $"torch.load weights_only=True (+ {touch})",
             _ => key,
@@ -158,6 +160,13 @@ internal sealed class Table(TableOptions options)
                     notes.Add($"AnonHugePages {Stats.Median(runs.Select(r => Seconds(r, "anon_huge"))) / 1e6:N0} MB");
                 }
                 notes.Add($"Dispose {Time(Stats.Median(runs.Select(r => Seconds(r, "dispose_seconds"))))}");
+                break;
+            case "slice8":
+                notes.Add($"{Stats.Median(runs.Select(r => Seconds(r, "slice_bytes"))) / 1e6:N1} MB of slices");
+                break;
+            case "convert-f32":
+                notes.Add($"{Stats.Median(runs.Select(r => Seconds(r, "output_bytes"))) / 1e6:N1} MB of float32 out, " +
+                    $"{Significant(Stats.Median(runs.Select(r => Seconds(r, "output_bytes") / Seconds(r, "seconds"))) / 1e9)} GB/s of output");
                 break;
             case "torch-0" or "torch-1":
                 notes.Add($"torch.load alone {Time(Stats.Median(runs.Select(r => Seconds(r, "load_seconds"))))}");

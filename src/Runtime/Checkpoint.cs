@@ -55,7 +55,10 @@ public sealed partial class Checkpoint : IDisposable
         _storages = new StorageCache(container, file, container.LocateStorages(tree.Storages), options.Memory);
     }
 
-    /// <summary>The path the checkpoint was opened from.</summary>
+    /// <summary>The file the checkpoint was opened from (tests count its reads).</summary>
+    internal CheckpointFile File => _file;
+
+    /// <summary>The path the checkpoint was opened from (the checkpoint file in it, for a model folder).</summary>
     public string Path => _file.Path;
 
     /// <summary>The container format.</summary>
@@ -81,7 +84,11 @@ public sealed partial class Checkpoint : IDisposable
     /// sharded checkpoint (<c>model.safetensors.index.json</c>, <c>pytorch_model.bin.index.json</c>), whose shards open
     /// with it as one checkpoint. The format is told from the content, never from the file name.
     /// </summary>
-    /// <param name="path">The file (<c>.pth</c>, <c>.pt</c>, <c>.bin</c>, <c>.ckpt</c>, <c>.safetensors</c>, <c>*.index.json</c>).</param>
+    /// <param name="path">
+    /// The file (<c>.pth</c>, <c>.pt</c>, <c>.bin</c>, <c>.ckpt</c>, <c>.safetensors</c>, <c>*.index.json</c>), or a model folder:
+    /// the first of <c>model.safetensors</c>, <c>model.safetensors.index.json</c>, <c>pytorch_model.bin</c>,
+    /// <c>pytorch_model.bin.index.json</c> in it is opened (a Hugging Face snapshot: see <see cref="HuggingFaceCache.Find(string, string, string?)"/>).
+    /// </param>
     /// <param name="options">Key selection and resource budgets; null for the defaults.</param>
     /// <exception cref="CheckpointUnsafeException">The file names Python globals outside the allow-list.</exception>
     /// <exception cref="CheckpointCorruptException">The file is damaged.</exception>
@@ -89,8 +96,38 @@ public sealed partial class Checkpoint : IDisposable
     public static Checkpoint Open(string path, LoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        return Open(new CheckpointFile(ModelFolder.Resolve(path)), options);
+    }
+
+    /// <summary>
+    /// Opens a checkpoint held in memory (any format <see cref="Open(string, LoadOptions?)"/> reads, except a sharded
+    /// index, whose shards are files), with the same checks and budgets as a file. In
+    /// <see cref="TensorMemory.MemoryMapped"/> mode tensor views point into <paramref name="data"/>, which must stay
+    /// unchanged until the checkpoint is disposed.
+    /// </summary>
+    /// <param name="data">The checkpoint's bytes.</param>
+    /// <param name="options">Key selection and resource budgets; null for the defaults.</param>
+    /// <param name="name">What messages call the checkpoint (a file name, a URL); "memory" when null.</param>
+    public static Checkpoint Open(ReadOnlyMemory<byte> data, LoadOptions? options = null, string? name = null) =>
+        Open(new CheckpointFile(data, name ?? "memory"), options);
+
+    /// <summary>
+    /// Opens a checkpoint from a stream, from its current position to its end: read once into memory (a checkpoint
+    /// needs random access), or used in place when it is a <see cref="MemoryStream"/> with an exposed buffer. The stream
+    /// is not disposed. Same checks and budgets as a file; a sharded index cannot be opened this way.
+    /// </summary>
+    /// <param name="stream">A readable stream; it need not be seekable.</param>
+    /// <param name="options">Key selection and resource budgets; null for the defaults.</param>
+    /// <param name="name">What messages call the checkpoint; the file's name for a <see cref="FileStream"/>, else "stream", when null.</param>
+    public static Checkpoint Open(Stream stream, LoadOptions? options = null, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return Open(CheckpointFile.FromStream(stream, name ?? (stream as FileStream)?.Name ?? "stream"), options);
+    }
+
+    private static Checkpoint Open(CheckpointFile file, LoadOptions? options)
+    {
         options ??= new LoadOptions();
-        var file = new CheckpointFile(path);
         IContainer? container = null;
         try
         {
@@ -102,7 +139,7 @@ public sealed partial class Checkpoint : IDisposable
         {
             container?.Dispose();
             file.Dispose();
-            throw new CheckpointCorruptException(path, $"unreadable checkpoint: {e.Message}", e);
+            throw new CheckpointCorruptException(file.Path, $"unreadable checkpoint: {e.Message}", e);
         }
         catch
         {
@@ -123,29 +160,12 @@ public sealed partial class Checkpoint : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckElementType<T>(tensor);
+        CheckSpanSize(tensor, tensor.ElementCount);
         if (tensor.ElementCount == 0)
         {
             return new TensorView<T>(tensor, ReadOnlyMemory<T>.Empty);
         }
-        if (tensor.ElementCount > Array.MaxLength)
-        {
-            throw new CheckpointFormatException(Path,
-                $"tensor '{tensor.Key}' has {tensor.ElementCount} elements, more than one span can index ({Array.MaxLength}); read it in parts with CopyTo");
-        }
-        var storage = _storages.Get<T>(tensor.Storage.Root);
-        long start = tensor.Storage.ElementOffset + tensor.StorageOffset;
-        if (tensor.IsContiguous)
-        {
-            return new TensorView<T>(tensor, storage.Slice<T>(start, (int)tensor.ElementCount));
-        }
-        // Only the part of the storage the view can address is needed for the gather.
-        long extent = 1;
-        for (int d = 0; d < tensor.Shape.Length; d++)
-        {
-            extent += (tensor.Shape[d] - 1) * tensor.Strides[d];
-        }
-        var source = storage.Span<T>(start, checked((int)extent));
-        return new TensorView<T>(tensor, StridedCopy.Gather(source, 0, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount));
+        return new TensorView<T>(tensor, ReadFrom<T>(_storages.Get<T>(tensor.Storage.Root), ViewGeometry.Of(tensor)));
     }
 
     /// <summary>

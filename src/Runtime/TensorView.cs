@@ -21,25 +21,36 @@ public sealed class TensorView<T> where T : unmanaged
     private readonly ReadOnlyMemory<T> _memory;
 
     internal TensorView(TensorInfo info, ReadOnlyMemory<T> memory)
+        : this(info, memory, info.Shape, info.DType)
+    {
+    }
+
+    /// <summary>A view whose shape or element type differs from the stored tensor's (a slice, a converted read).</summary>
+    internal TensorView(TensorInfo info, ReadOnlyMemory<T> memory, ImmutableArray<long> shape, DType dtype)
     {
         Info = info;
         _memory = memory;
+        Shape = shape;
+        DType = dtype;
     }
 
-    /// <summary>What the checkpoint says about this tensor.</summary>
+    /// <summary>
+    /// What the checkpoint says about the stored tensor this view was read from (for a slice or a converted read,
+    /// its full shape and stored dtype; the view's own are <see cref="Shape"/> and <see cref="DType"/>).
+    /// </summary>
     public TensorInfo Info { get; }
 
     /// <summary>The tensor's key.</summary>
     public string Key => Info.Key;
 
-    /// <summary>The element type as PyTorch names it.</summary>
-    public DType DType => Info.DType;
+    /// <summary>The element type of this view as PyTorch names it (the stored dtype, or the one converted to).</summary>
+    public DType DType { get; }
 
-    /// <summary>The size of each dimension (empty for a 0-d scalar).</summary>
-    public ImmutableArray<long> Shape => Info.Shape;
+    /// <summary>The size of each dimension of this view (empty for a 0-d scalar).</summary>
+    public ImmutableArray<long> Shape { get; }
 
     /// <summary>Number of dimensions.</summary>
-    public int Rank => Info.Shape.Length;
+    public int Rank => Shape.Length;
 
     /// <summary>Number of elements.</summary>
     public int Length => _memory.Length;
@@ -87,7 +98,7 @@ public sealed class TensorView<T> where T : unmanaged
     public Tensor<T> ToTensor() => Tensor.Create(ToArray(), Lengths());
 
     /// <inheritdoc/>
-    public override string ToString() => Info.ToString();
+    public override string ToString() => $"{Key}: {DType.Name()} [{string.Join(", ", Shape)}]";
 
     private nint[] Lengths()
     {

@@ -1,41 +1,121 @@
+using System.Buffers;
 using System.IO.MemoryMappedFiles;
-using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
 
 namespace StateDict.Containers;
 
 /// <summary>
-/// The open checkpoint file: positional reads for tensor bytes, and a read-only mapping for pickles that are
-/// parsed in place (legacy and plain-pickle files, whose pickles have no length header).
+/// The open checkpoint: positional reads for tensor bytes, and a read-only mapping for pickles that are parsed in
+/// place (legacy and plain-pickle files, whose pickles have no length header). Backed by a file (read with positional
+/// reads, mapped on first use) or by bytes already in memory (<see cref="Checkpoint.Open(ReadOnlyMemory{byte}, LoadOptions?, string?)"/>,
+/// <see cref="Checkpoint.Open(Stream, LoadOptions?, string?)"/>), where "mapping" is the memory itself.
 /// </summary>
 internal sealed unsafe class CheckpointFile : IDisposable
 {
-    private readonly FileStream _stream;
+    private readonly FileStream? _file;
+    private readonly UnmanagedMemoryStream? _memoryStream;
+    private MemoryHandle _pin;
+    private byte* _owned;
     private MemoryMappedFile? _map;
     private MemoryMappedViewAccessor? _view;
     private byte* _pointer;
+    private long _bytesRead;
 
     public CheckpointFile(string path)
     {
         Path = path;
         try
         {
-            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess); // the buffer serves the zip directory parser; tensor bytes use positional reads
+            _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess); // the buffer serves the zip directory parser; tensor bytes use positional reads
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new CheckpointFormatException(path, $"cannot open the file: {e.Message}", e);
         }
-        Length = _stream.Length;
+        Length = _file.Length;
         MappingRegion = new Reading.NativeRegion(path);
+    }
+
+    /// <summary>Bytes in memory, pinned for the file's lifetime; <paramref name="name"/> stands for the path in messages.</summary>
+    public CheckpointFile(ReadOnlyMemory<byte> data, string name)
+    {
+        Path = name;
+        Length = data.Length;
+        _pin = data.Pin();
+        _pointer = Length == 0 ? (byte*)NativeMemory.Alloc(1) : (byte*)_pin.Pointer;
+        if (Length == 0)
+        {
+            _owned = _pointer;
+        }
+        _memoryStream = new UnmanagedMemoryStream(_pointer, Length);
+        MappingRegion = new Reading.NativeRegion(name);
+    }
+
+    private CheckpointFile(byte* owned, long length, string name)
+    {
+        Path = name;
+        Length = length;
+        _owned = owned;
+        _pointer = owned;
+        _memoryStream = new UnmanagedMemoryStream(_pointer, Length);
+        MappingRegion = new Reading.NativeRegion(name);
+    }
+
+    /// <summary>
+    /// The whole of <paramref name="stream"/>, from its current position, copied once into native memory (a checkpoint
+    /// needs random access: the zip directory is at the end). A <see cref="MemoryStream"/> whose buffer is exposed is used in place.
+    /// </summary>
+    public static CheckpointFile FromStream(Stream stream, string name)
+    {
+        if (stream is MemoryStream memory && memory.TryGetBuffer(out var buffer))
+        {
+            return new CheckpointFile(buffer.AsMemory((int)memory.Position), name);
+        }
+        if (!stream.CanRead)
+        {
+            throw new ArgumentException("the stream cannot be read", nameof(stream));
+        }
+        if (stream.CanSeek)
+        {
+            long length = Math.Max(0, stream.Length - stream.Position);
+            byte* owned = (byte*)NativeMemory.Alloc((nuint)Math.Max(1, length));
+            try
+            {
+                for (long done = 0; done < length;)
+                {
+                    int read = stream.Read(new Span<byte>(owned + done, (int)Math.Min(int.MaxValue, length - done)));
+                    if (read == 0)
+                    {
+                        length = done; // the stream was shorter than it said
+                        break;
+                    }
+                    done += read;
+                }
+                return new CheckpointFile(owned, length, name);
+            }
+            catch
+            {
+                NativeMemory.Free(owned);
+                throw;
+            }
+        }
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return new CheckpointFile(copy.GetBuffer().AsMemory(0, (int)copy.Length), name);
     }
 
     public string Path { get; }
 
     public long Length { get; }
 
-    public Stream Stream => _stream;
+    /// <summary>True when the bytes are in memory rather than in a file on disk (no folder to find shards in).</summary>
+    public bool InMemory => _file is null;
 
-    public SafeFileHandle Handle => _stream.SafeFileHandle;
+    /// <summary>A stream over the whole checkpoint (for SharpZipLib's directory reader).</summary>
+    public Stream Stream => (Stream?)_file ?? _memoryStream!;
+
+    /// <summary>Bytes copied out by <see cref="ReadExactly"/> so far: what reading tensors cost (tests count it).</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
 
     /// <summary>Reads exactly <c>destination.Length</c> bytes at <paramref name="offset"/>, or throws naming <paramref name="what"/>.</summary>
     public void ReadExactly(long offset, Span<byte> destination, string what)
@@ -45,9 +125,16 @@ internal sealed unsafe class CheckpointFile : IDisposable
             throw new CheckpointCorruptException(Path,
                 $"{what} spans bytes {offset}..{offset + destination.Length} but the file has {Length} (truncated?)");
         }
+        Interlocked.Add(ref _bytesRead, destination.Length);
+        if (_file is null)
+        {
+            MappingRegion.ThrowIfReleased();
+            new ReadOnlySpan<byte>(_pointer + offset, destination.Length).CopyTo(destination);
+            return;
+        }
         while (destination.Length > 0)
         {
-            int read = RandomAccess.Read(Handle, destination, offset);
+            int read = RandomAccess.Read(_file.SafeFileHandle, destination, offset);
             if (read == 0)
             {
                 throw new CheckpointCorruptException(Path, $"{what}: the file ended early at byte {offset}");
@@ -80,7 +167,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
     {
         if (_pointer == null)
         {
-            _map = MemoryMappedFile.CreateFromFile(_stream, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            _map = MemoryMappedFile.CreateFromFile(_file!, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
             _view = _map.CreateViewAccessor(0, Length, MemoryMappedFileAccess.Read);
             byte* pointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
@@ -95,13 +182,20 @@ internal sealed unsafe class CheckpointFile : IDisposable
     public void Dispose()
     {
         MappingRegion.Release();
-        if (_pointer != null)
+        if (_view is not null && _pointer != null)
         {
-            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
-            _pointer = null;
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
         }
+        _pointer = null;
         _view?.Dispose();
         _map?.Dispose();
-        _stream.Dispose();
+        _file?.Dispose();
+        _memoryStream?.Dispose();
+        _pin.Dispose();
+        if (_owned != null)
+        {
+            NativeMemory.Free(_owned);
+            _owned = null;
+        }
     }
 }

@@ -66,7 +66,7 @@ internal sealed class ShardedContainer : IContainer
             throw new CheckpointFormatException(index.Path, $"a JSON file of {index.Length} bytes: over the {MaxIndexBytes:N0}-byte limit for a sharded checkpoint index");
         }
         var (weightMap, metadata) = ReadIndex(index, limits);
-        string folder = System.IO.Path.GetDirectoryName(index.Path) ?? "";
+        string folder = Folder(index);
         var firstMention = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (shard, at) in weightMap.Values)
         {
@@ -105,10 +105,16 @@ internal sealed class ShardedContainer : IContainer
             throw new CheckpointFormatException(index.Path, $"a JSON file of {index.Length} bytes: over the {MaxIndexBytes:N0}-byte limit for a sharded checkpoint index");
         }
         var (weightMap, _) = ReadIndex(index, limits);
-        string folder = System.IO.Path.GetDirectoryName(index.Path) ?? "";
+        string folder = Folder(index);
         return weightMap.Values.GroupBy(v => v.Shard).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => ShardPath(index, folder, g.Key, g.First().At)).ToList();
     }
+
+    /// <summary>The index's folder, where its shards are; an index read from memory has none, so its shards cannot be found.</summary>
+    private static string Folder(CheckpointFile index) =>
+        index.InMemory
+            ? throw new CheckpointFormatException(index.Path, "a sharded checkpoint index read from memory or a stream cannot open its shards; open the index file (or its folder) by path")
+            : System.IO.Path.GetDirectoryName(index.Path) ?? "";
 
     /// <summary>
     /// A shard name of the weight map as a path next to the index: refused when absolute or when any segment is

@@ -44,18 +44,51 @@ internal sealed unsafe class StorageCache : IDisposable
 
     public void Dispose() => _arena?.Dispose();
 
+    /// <summary>
+    /// The storage's buffer if having it costs no read: already loaded, or a view of the mapping in
+    /// <see cref="TensorMemory.MemoryMapped"/> mode; null when only reading from the file would give it.
+    /// </summary>
+    public StorageBuffer? Resident<T>(StorageRef storage) where T : unmanaged
+    {
+        if (_buffers.TryGetValue(storage.Key, out var loaded) && loaded.IsValueCreated)
+        {
+            return loaded.Value;
+        }
+        return _mode == TensorMemory.MemoryMapped && IsMappable(storage, _locations[storage.Key]) ? Get<T>(storage) : null;
+    }
+
+    /// <summary>
+    /// Reads bytes [<paramref name="byteStart"/>, + <c>destination.Length</c>) of a storage straight from the file, without
+    /// loading the rest of it (slices): swapped to the machine's order and bools checked, like a full load.
+    /// </summary>
+    public void ReadRange(StorageRef storage, long byteStart, Span<byte> destination)
+    {
+        var location = _locations[storage.Key];
+        CheckLength(storage, location);
+        Fill(storage, location, destination, byteStart);
+    }
+
+    /// <summary>The storage's bytes, after checking its record holds them all.</summary>
+    private long CheckLength(StorageRef storage, StorageLocation location)
+    {
+        long bytes = storage.ElementCount * storage.DType!.Value.ElementSize();
+        // An untyped storage may hold a few bytes beyond its last whole element; they are never addressed.
+        if (location.Length < bytes)
+        {
+            throw new CheckpointCorruptException((location.File ?? _file).Path, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes}");
+        }
+        return bytes;
+    }
+
+    private bool IsMappable(StorageRef storage, StorageLocation location) =>
+        !location.Compressed && !_container.BigEndian && storage.DType!.Value != DType.Bool;
+
     private StorageBuffer Load<T>(StorageRef storage) where T : unmanaged
     {
         var location = _locations[storage.Key];
         var file = location.File ?? _file; // a shard's own file, for sharded checkpoints
-        var dtype = storage.DType!.Value;
-        long bytes = storage.ElementCount * dtype.ElementSize();
-        // An untyped storage may hold a few bytes beyond its last whole element; they are never addressed.
-        if (location.Length < bytes)
-        {
-            throw new CheckpointCorruptException(file.Path, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes}");
-        }
-        if (_mode == TensorMemory.MemoryMapped && !location.Compressed && !_container.BigEndian && dtype != DType.Bool)
+        long bytes = CheckLength(storage, location);
+        if (_mode == TensorMemory.MemoryMapped && IsMappable(storage, location))
         {
             return new StorageBuffer(file.Map() + location.Offset, bytes, file.MappingRegion);
         }

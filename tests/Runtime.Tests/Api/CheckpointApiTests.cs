@@ -450,6 +450,6 @@ public class CheckpointApiTests
     [Fact]
     public void Opening_a_null_path_throws_ArgumentNullException()
     {
-        Assert.Throws<ArgumentNullException>(() => Checkpoint.Open(null!));
+        Assert.Throws<ArgumentNullException>(() => Checkpoint.Open((string)null!));
     }
 }
