@@ -6,7 +6,8 @@ namespace StateDict.Cli;
 
 /// <summary>
 /// <c>statedict scan FILE… [--json]</c>: every global each file's pickles reference, with a verdict, without running
-/// anything. Exit 0 when every file is clean, 3 when any is unsafe, 1 when any is unreadable (and none unsafe).
+/// anything. Exit 0 when every file is clean, 3 when any is unsafe, 1 when any is unreadable or has a member it could
+/// not scan ("unscanned member X: why"), and none is unsafe.
 /// </summary>
 internal static class ScanCommand
 {
@@ -79,6 +80,10 @@ internal static class ScanCommand
                     output.WriteLine("    " + line);
                 }
             }
+        }
+        foreach (var unscanned in report.Unscanned)
+        {
+            output.WriteLine($"  {unscanned}");
         }
         if (report.Verdict == ScanVerdict.Unsafe && report.Error is not null)
         {

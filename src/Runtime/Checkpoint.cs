@@ -205,13 +205,24 @@ public sealed partial class Checkpoint : IDisposable
         long totalBytes = storages.Sum(t => t.Storage.Root.ByteLength);
         long doneBytes = 0;
         int doneTensors = 0;
-        Parallel.ForEach(storages, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, tensor =>
+        try
         {
-            DTypeDispatch.Invoke(tensor.DType, new LoadStorage(_storages, tensor.Storage.Root));
-            long bytes = Interlocked.Add(ref doneBytes, tensor.Storage.Root.ByteLength);
-            int count = Interlocked.Increment(ref doneTensors);
-            progress?.Report(new LoadProgress(bytes, totalBytes, count, storages.Count));
-        });
+            Parallel.ForEach(storages, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, tensor =>
+            {
+                DTypeDispatch.Invoke(tensor.DType, new LoadStorage(_storages, tensor.Storage.Root));
+                long bytes = Interlocked.Add(ref doneBytes, tensor.Storage.Root.ByteLength);
+                int count = Interlocked.Increment(ref doneTensors);
+                progress?.Report(new LoadProgress(bytes, totalBytes, count, storages.Count));
+            });
+        }
+        catch (AggregateException e)
+        {
+            // Parallel.ForEach wraps what the storages threw: hand the caller the first one, as a sequential read would
+            // (a CheckpointCorruptException naming the record, never an AggregateException the CLI calls an internal error).
+            var inner = e.Flatten().InnerExceptions;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner.OfType<CheckpointException>().FirstOrDefault() ?? inner[0]).Throw();
+            throw;
+        }
     }
 
     /// <summary>Opens a checkpoint and reads all its storages (<see cref="Preload"/>) off the calling thread.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using StateDict.Pickle;
+using StateDict.Safety;
 using StateDict.Torch;
 
 namespace StateDict.Containers;
@@ -43,15 +44,13 @@ internal sealed class EmbeddedPayload
     public static bool IsCall(object value) => value is PyCall { Kind: CallKind.Reduce, Global.FullName: AllowList.LoadFromBytes };
 
     /// <summary>
-    /// What makes two calls the same payload: the bytes object, or the text of <c>_codecs.encode</c>, by reference (the
-    /// memo shares them). Null when the argument is neither (<see cref="Parse"/> then says what is wrong).
+    /// What makes two calls the same payload: their argument object, by reference (the memo shares it). Null when the
+    /// call does not have exactly one argument (<see cref="Parse"/> then says what is wrong).
     /// </summary>
-    public static object? Identity(PyCall call) => call.Args.Items switch
-    {
-        [PyBytes bytes] => bytes,
-        [PyCall { Global.FullName: AllowList.CodecsEncode, Args.Items: [string text, string] }] => text,
-        _ => null,
-    };
+    public static object? Identity(PyCall call) => call.Args.Items is [var argument] ? argument : null;
+
+    /// <summary>What a payload's pickles may name: the allow-list, and <c>_load_from_bytes</c> for a payload nesting another.</summary>
+    private static readonly ReadPolicy PayloadPolicy = new(CheckpointFormat.Pickle);
 
     /// <summary>Parses the payload of <paramref name="call"/> (a <c>_load_from_bytes</c> call of the pickle <paramref name="outer"/>).</summary>
     public static EmbeddedPayload Parse(PyCall call, PickleSource outer, CheckpointLimits limits, int depth = 1)
@@ -62,8 +61,14 @@ internal sealed class EmbeddedPayload
             throw new CheckpointCorruptException(outer.FilePath,
                 $"{where}: torch.save payloads nested more than {MaxDepth} deep (a payload whose object is another payload)");
         }
-        var bytes = Bytes(call) ?? throw outer.Corrupt(call.Offset,
-            $"_load_from_bytes takes one bytes argument, got ({string.Join(", ", call.Args.Items.Select(PyValue.TypeName))})");
+        if (call.Args.Items is not [var argument])
+        {
+            throw outer.Corrupt(call.Offset, $"_load_from_bytes takes one bytes argument, got ({string.Join(", ", call.Args.Items.Select(PyValue.TypeName))})");
+        }
+        var bytes = PayloadBytes.Reduce(argument, limits.MaxPickleBytes, out string why)
+            ?? throw new CheckpointUnsafeException(outer.FilePath,
+                $"refused: {where}: the argument of torch.storage._load_from_bytes cannot be reduced to bytes without running Python ({why}); Python would unpickle whatever it makes, so the payload cannot be checked",
+                [AllowList.LoadFromBytes]);
         if (bytes.AsSpan().StartsWith("PK\x03\x04"u8))
         {
             throw new CheckpointFormatException(outer.FilePath,
@@ -82,7 +87,7 @@ internal sealed class EmbeddedPayload
             sources[i] = new PickleSource(outer.FilePath, $"{where}, {Parts[i]} pickle (byte {position})");
             results[i] = PickleMachine.Run(bytes.AsSpan(position), sources[i], limits);
             // A storage needs only its class; a payload nesting another needs _load_from_bytes. Nothing else is allowed.
-            AllowList.Check(results[i], sources[i], g => g.FullName == AllowList.LoadFromBytes);
+            AllowList.Check(results[i], sources[i], PayloadPolicy);
             position += results[i].EndPosition;
         }
         if (results[0].Root is not BigInteger magic || magic != LegacyContainer.MagicNumber)
@@ -142,13 +147,4 @@ internal sealed class EmbeddedPayload
         }
         return _bytes.AsMemory((int)start, (int)byteLength);
     }
-
-    /// <summary>The payload bytes: a bytes object, or <c>_codecs.encode(str, 'latin1')</c> (how protocol 2 pickles bytes).</summary>
-    private static byte[]? Bytes(PyCall call) => call.Args.Items switch
-    {
-        [PyBytes { Mutable: false } bytes] => bytes.Data,
-        [PyCall { Global.FullName: AllowList.CodecsEncode, Args.Items: [string text, string encoding] }]
-            when encoding is "latin1" or "latin-1" && !text.Any(c => c > '\xFF') => System.Text.Encoding.Latin1.GetBytes(text),
-        _ => null,
-    };
 }

@@ -124,7 +124,7 @@ internal sealed class LegacyContainer : IContainer
         {
             // torch.load unpickles the magic number, protocol version, sys_info and key list with the full unpickler
             // too: a global in any of them runs as surely as one in the main pickle (read later, with its own policy).
-            Torch.AllowList.Check(result, source);
+            Torch.AllowList.Check(result, source, new Torch.ReadPolicy(Format));
         }
         position += result.EndPosition;
         return result;

@@ -58,7 +58,7 @@ internal sealed class PickleContainer : IContainer
     private TorchTree Read(CheckpointLimits limits, bool allowModulePickles)
     {
         var policy = new ReadPolicy(CheckpointFormat.Pickle, allowModulePickles);
-        AllowList.Check(MainPickle, MainSource, policy.Tolerates);
+        AllowList.Check(MainPickle, MainSource, policy);
         RefuseHiddenGlobals(_file, limits, allowModulePickles);
         return TorchReader.Read(MainPickle, MainSource, limits, policy);
     }

@@ -26,6 +26,7 @@ internal sealed class ZipContainer : IContainer
         BigEndian = ReadByteOrder();
         MainSource = new PickleSource(file.Path, prefix + "data.pkl");
         MainPickle = PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits);
+        RefuseRecordsOutsideTheFolder();
     }
 
     public CheckpointFormat Format { get; }
@@ -61,6 +62,19 @@ internal sealed class ZipContainer : IContainer
                 : $"zip archive has {pickles.Count} data.pkl records ({string.Join(", ", pickles)}); expected one");
         }
         return pickles[0][..^"data.pkl".Length];
+    }
+
+    /// <summary>
+    /// PyTorch's reader takes its folder from the first record and refuses any record outside it (getAllRecords:
+    /// "file in archive is not in a subdirectory"); a pickle there would otherwise go unread here yet be a risk there.
+    /// </summary>
+    private void RefuseRecordsOutsideTheFolder()
+    {
+        if (_records.Names.FirstOrDefault(n => !n.StartsWith(_prefix, StringComparison.Ordinal)) is { } outside)
+        {
+            throw new CheckpointCorruptException(_file.Path,
+                $"record '{outside}' is outside the archive folder '{_prefix}' that holds data.pkl; PyTorch refuses such archives (\"file in archive is not in a subdirectory\")");
+        }
     }
 
     public IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages)

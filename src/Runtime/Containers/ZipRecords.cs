@@ -19,18 +19,26 @@ internal sealed class ZipRecords : IDisposable
     private readonly ZipFile _zip;
     private readonly Dictionary<string, ZipEntry> _entries;
     private readonly Lock _inflateLock = new();
+    private readonly bool _byDirectory;
 
-    private ZipRecords(CheckpointFile file, ZipFile zip, Dictionary<string, ZipEntry> entries)
+    private ZipRecords(CheckpointFile file, ZipFile zip, Dictionary<string, ZipEntry> entries, bool byDirectory)
     {
         _file = file;
         _zip = zip;
         _entries = entries;
+        _byDirectory = byDirectory;
     }
 
     /// <summary>Record names in directory order.</summary>
     public IEnumerable<string> Names => _entries.Keys;
 
-    public static ZipRecords Open(CheckpointFile file, CheckpointLimits limits)
+    /// <param name="file">The archive.</param>
+    /// <param name="limits">The budgets (entry count).</param>
+    /// <param name="byDirectory">
+    /// Read each record where the central directory places it even when the local header there names another record,
+    /// as PyTorch (miniz) does: the scanner must see what PyTorch would read. Readers keep the default and refuse.
+    /// </param>
+    public static ZipRecords Open(CheckpointFile file, CheckpointLimits limits, bool byDirectory = false)
     {
         ZipDirectory.Validate(file, limits);
         ZipFile? zip = null;
@@ -47,7 +55,7 @@ internal sealed class ZipRecords : IDisposable
                     throw new CheckpointCorruptException(file.Path, $"zip archive has two entries named '{entry.Name}'");
                 }
             }
-            return new ZipRecords(file, zip, entries);
+            return new ZipRecords(file, zip, entries, byDirectory);
         }
         catch (Exception e) when (e is ZipException or IOException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException)
         {
@@ -68,10 +76,13 @@ internal sealed class ZipRecords : IDisposable
 
     public bool IsCompressed(string name) => _entries[name].CompressionMethod != CompressionMethod.Stored;
 
+    /// <summary>Whether the record is encrypted (general-purpose flag bit 0): neither PyTorch nor StateDict can read it.</summary>
+    public bool IsEncrypted(string name) => _entries[name].IsCrypted;
+
     /// <summary>Reads a whole small record (a pickle, a version string), refusing one larger than <paramref name="budget"/>.</summary>
     public byte[] ReadAll(string name, long budget, string budgetName)
     {
-        var entry = _entries[name];
+        var entry = Readable(name);
         if (entry.Size > budget)
         {
             throw new CheckpointCorruptException(_file.Path, $"{entry.Name} is {entry.Size} bytes, over the budget of {budget} ({budgetName})");
@@ -95,7 +106,7 @@ internal sealed class ZipRecords : IDisposable
     /// </summary>
     public ReadOnlySpan<byte> View(string name, long budget, string budgetName)
     {
-        var entry = _entries[name];
+        var entry = Readable(name);
         if (entry.CompressionMethod != CompressionMethod.Stored || entry.Size > budget || entry.Size != entry.CompressedSize || entry.Size > int.MaxValue)
         {
             return ReadAll(name, budget, budgetName);
@@ -103,13 +114,27 @@ internal sealed class ZipRecords : IDisposable
         return _file.Peek(DataOffset(entry), (int)entry.Size, "record ", entry.Name);
     }
 
+    /// <summary>
+    /// The first bytes of a record, at most <paramref name="budget"/>, for sniffing what it holds: a view of the mapped
+    /// file when STORED; a DEFLATED record is inflated whole, and only when it fits the budget (null otherwise).
+    /// </summary>
+    public ReadOnlySpan<byte> ViewPrefix(string name, long budget, string budgetName)
+    {
+        var entry = Readable(name);
+        if (entry.CompressionMethod == CompressionMethod.Stored && entry.Size == entry.CompressedSize)
+        {
+            return _file.Peek(DataOffset(entry), (int)Math.Min(entry.Size, Math.Min(budget, int.MaxValue)), "record ", entry.Name);
+        }
+        return ReadAll(name, budget, budgetName);
+    }
+
     /// <summary>Reads exactly <c>destination.Length</c> bytes of a record (its declared size).</summary>
-    public void Read(string name, Span<byte> destination) => ReadEntry(_entries[name], destination);
+    public void Read(string name, Span<byte> destination) => ReadEntry(Readable(name), destination);
 
     /// <summary>Where a STORED record's bytes start in the file (mappable); DEFLATED records are checked and get -1.</summary>
     public long Locate(string name)
     {
-        var entry = _entries[name];
+        var entry = Readable(name);
         if (entry.CompressionMethod == CompressionMethod.Stored)
         {
             return DataOffset(entry);
@@ -119,6 +144,17 @@ internal sealed class ZipRecords : IDisposable
     }
 
     public void Dispose() => _zip.Close();
+
+    private ZipEntry Readable(string name)
+    {
+        var entry = _entries[name];
+        if (entry.IsCrypted)
+        {
+            throw new CheckpointFormatException(_file.Path,
+                $"record {entry.Name} is encrypted (zip general-purpose flag bit 0); PyTorch cannot read encrypted records either");
+        }
+        return entry;
+    }
 
     private void ReadEntry(ZipEntry entry, Span<byte> destination)
     {
@@ -177,7 +213,7 @@ internal sealed class ZipRecords : IDisposable
         // The local header must name the same record: a directory entry pointing at another record's header
         // would otherwise hand out that record's bytes.
         var name = _file.Peek(entry.Offset + 30, nameLength, "the local header of ", entry.Name);
-        if (!SameName(name, entry.Name) && StringCodec.Default.LegacyEncoding.GetString(name.ToArray()) != entry.Name)
+        if (!_byDirectory && !SameName(name, entry.Name) && StringCodec.Default.LegacyEncoding.GetString(name.ToArray()) != entry.Name)
         {
             string localName = Encoding.UTF8.GetString(name);
             throw new CheckpointCorruptException(_file.Path,

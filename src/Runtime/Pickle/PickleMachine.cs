@@ -10,7 +10,14 @@ internal sealed record PickleResult(
     IReadOnlyList<PyPersistentId> PersistentIds,
     int EndPosition,
     int Protocol,
-    IReadOnlyDictionary<string, int> Calls);
+    IReadOnlyDictionary<string, int> Calls)
+{
+    /// <summary>
+    /// Every REDUCE of <c>torch.storage._load_from_bytes</c>, in order, reachable from the root or not (a call whose
+    /// result is popped still runs in Python): the scanner checks each one's payload.
+    /// </summary>
+    public IReadOnlyList<PyCall> PayloadCalls { get; init; } = [];
+}
 
 /// <summary>
 /// A pickle interpreter that only ever builds data. GLOBAL is a name; REDUCE, NEWOBJ, INST, OBJ and BUILD
@@ -29,6 +36,7 @@ internal sealed class PickleMachine
     private readonly HashSet<string> _globalNames = [];
     private readonly List<PyPersistentId> _persistentIds = [];
     private readonly SortedDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    private readonly List<PyCall> _payloadCalls = [];
     private int _protocol;
 
     private PickleMachine(CheckpointLimits limits) => _limits = limits;
@@ -76,7 +84,7 @@ internal sealed class PickleMachine
                 {
                     throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
-                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls);
+                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls) { PayloadCalls = _payloadCalls };
             }
             if (CallName(op) is { } call)
             {
@@ -236,7 +244,7 @@ internal sealed class PickleMachine
                 {
                     var args = Pop(at, src);
                     var callable = Pop(at, src);
-                    Push(new PyCall(callable, AsArgs(args, "REDUCE", at, src), CallKind.Reduce, at));
+                    Push(Track(new PyCall(callable, AsArgs(args, "REDUCE", at, src), CallKind.Reduce, at)));
                     break;
                 }
             case PickleOpcode.NewObj:
@@ -259,7 +267,7 @@ internal sealed class PickleMachine
                     string module = PickleText.Ascii(r.ReadLine("INST module"), at, src);
                     string name = PickleText.Ascii(r.ReadLine("INST name"), at, src);
                     var cls = Global(module, name, at);
-                    Push(new PyCall(cls, new PyTuple(PopMark(at, src)), CallKind.Instantiate, at));
+                    Push(Track(new PyCall(cls, new PyTuple(PopMark(at, src)), CallKind.Instantiate, at)));
                     break;
                 }
             case PickleOpcode.Obj:
@@ -269,7 +277,7 @@ internal sealed class PickleMachine
                     {
                         throw src.Corrupt(at, "OBJ without a class");
                     }
-                    Push(new PyCall(items[0], new PyTuple(items[1..]), CallKind.Instantiate, at));
+                    Push(Track(new PyCall(items[0], new PyTuple(items[1..]), CallKind.Instantiate, at)));
                     break;
                 }
             case PickleOpcode.Build:
@@ -309,6 +317,16 @@ internal sealed class PickleMachine
         PickleOpcode.Build => "BUILD",
         _ => null,
     };
+
+    /// <summary>Notes a call of <c>torch.storage._load_from_bytes</c> (REDUCE, INST, OBJ: each calls it in Python).</summary>
+    private PyCall Track(PyCall call)
+    {
+        if (call.Callable is PyGlobal { Module: "torch.storage", Name: "_load_from_bytes" })
+        {
+            _payloadCalls.Add(call);
+        }
+        return call;
+    }
 
     private PyPersistentId PersistentId(object id, int at)
     {

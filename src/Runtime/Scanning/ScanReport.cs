@@ -35,4 +35,11 @@ public sealed record ScanReport(string FilePath, string Format, ScanVerdict Verd
 {
     /// <summary>Every global that is not allowed, across all pickles.</summary>
     public IEnumerable<GlobalFinding> Unsafe => Pickles.SelectMany(p => p.Globals).Where(g => g.Risk != GlobalRisk.Allowed);
+
+    /// <summary>
+    /// Parts of the file that could not be scanned ("unscanned member X: why"): archive members that are encrypted,
+    /// damaged or compressed with a method StateDict does not read. Any makes the verdict at best
+    /// <see cref="ScanVerdict.Unreadable"/> (exit 1), never clean.
+    /// </summary>
+    public IReadOnlyList<string> Unscanned { get; init; } = [];
 }

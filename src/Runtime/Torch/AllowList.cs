@@ -1,11 +1,14 @@
 using StateDict.Pickle;
+using StateDict.Safety;
 
 namespace StateDict.Torch;
 
 /// <summary>
-/// The Python globals a checkpoint may name, in the spirit of <c>torch.load(weights_only=True)</c>.
-/// A name on this list is still never resolved or called: <see cref="TorchReader"/> interprets each one as data.
-/// Any other name makes the whole file refused.
+/// The Python globals a checkpoint may name: what <c>torch.load(weights_only=True)</c> accepts as plain data
+/// (torch/_weights_only_unpickler.py, <c>_get_allowed_globals</c>), each with what it is to StateDict. A name on this
+/// list is still never resolved or called: <see cref="TorchReader"/> interprets each one as data, and refuses the
+/// kinds it cannot read yet (<see cref="GlobalKind.Unsupported"/>) as unsupported, not unsafe. Which names a file may
+/// use beyond this table is decided by <see cref="GlobalPolicy"/>.
 /// </summary>
 internal static class AllowList
 {
@@ -15,6 +18,7 @@ internal static class AllowList
     public const string RebuildParameter = "torch._utils._rebuild_parameter";
     public const string RebuildParameterWithState = "torch._utils._rebuild_parameter_with_state";
     public const string OrderedDict = "collections.OrderedDict";
+    public const string Counter = "collections.Counter";
     public const string Size = "torch.Size";
     public const string Device = "torch.device";
     public const string UntypedStorage = "torch.storage.UntypedStorage";
@@ -62,19 +66,87 @@ internal static class AllowList
         "torch.QInt8Storage", "torch.QInt32Storage", "torch.QUInt8Storage", "torch.QUInt4x2Storage", "torch.QUInt2x4Storage",
     };
 
-    private static readonly HashSet<string> Others =
-    [
-        RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter, RebuildParameterWithState,
-        OrderedDict, Size, Device, UntypedStorage, CodecsEncode, Set, FrozenSet, ByteArray, Complex,
-        RebuildSparseTensor, RebuildSparseCsrTensor, RebuildQTensor, GetLayout,
-    ];
+    /// <summary>
+    /// Every other name <c>weights_only</c> accepts, by kind. One row per name, so that adding a reader for a kind
+    /// (sparse, quantized) is a one-line change here.
+    /// </summary>
+    private static readonly Dictionary<string, GlobalKind> Table = new(StringComparer.Ordinal)
+    {
+        [RebuildTensor] = GlobalKind.Tensor,
+        [RebuildTensorV2] = GlobalKind.Tensor,
+        [RebuildTensorV3] = GlobalKind.Tensor,
+        [RebuildParameter] = GlobalKind.Tensor,
+        [RebuildParameterWithState] = GlobalKind.Tensor,
+        [OrderedDict] = GlobalKind.Data,
+        [Counter] = GlobalKind.Data,
+        [Size] = GlobalKind.Data,
+        [Device] = GlobalKind.Data,
+        [CodecsEncode] = GlobalKind.Data,
+        [Set] = GlobalKind.Data,
+        [ByteArray] = GlobalKind.Data,
+        [Complex] = GlobalKind.Data,
+        [UntypedStorage] = GlobalKind.Storage,
+        ["torch.UntypedStorage"] = GlobalKind.Unsupported,
+        ["torch.storage.TypedStorage"] = GlobalKind.Unsupported,
+        ["torch.TypedStorage"] = GlobalKind.Unsupported,
+        ["torch.Tensor"] = GlobalKind.Unsupported,
+        ["torch.nn.parameter.Parameter"] = GlobalKind.Unsupported,
+        [GetLayout] = GlobalKind.Data,
+        ["torch._tensor._rebuild_from_type_v2"] = GlobalKind.Unsupported,
+        [RebuildQTensor] = GlobalKind.Tensor,
+        [RebuildSparseTensor] = GlobalKind.Tensor,
+        [RebuildSparseCsrTensor] = GlobalKind.Tensor,
+        ["torch._utils._rebuild_meta_tensor_no_storage"] = GlobalKind.Unsupported,
+        ["torch._utils._rebuild_wrapper_subclass"] = GlobalKind.Unsupported,
+        ["torch._utils._rebuild_device_tensor_from_numpy"] = GlobalKind.Unsupported,
+        ["torch._utils._rebuild_device_tensor_from_cpu_tensor"] = GlobalKind.Unsupported,
+    };
 
-    public static bool IsAllowed(PyGlobal global) =>
-        Others.Contains(global.FullName)
-        || StorageTypes.ContainsKey(global.FullName)
-        || QuantizedStorageTypes.Contains(global.FullName)
-        || QuantizationGlobals.Contains(global.FullName)
-        || TryDType(global, out _);
+    /// <summary>The <c>torch._tensor_classes</c> (<c>torch.FloatTensor</c>, <c>torch.cuda.FloatTensor</c>, …) by type name.</summary>
+    private static readonly HashSet<string> TensorClassNames = new(StringComparer.Ordinal)
+    {
+        "DoubleTensor", "FloatTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+        "ByteTensor", "BoolTensor",
+    };
+
+    /// <summary>The dtypes <c>str(dtype)</c> names that StateDict has no element type for (yet).</summary>
+    private static readonly HashSet<string> OtherDTypeNames = new(StringComparer.Ordinal)
+    {
+        "complex32", "chalf", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16",
+        "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2",
+        "uint1", "uint2", "uint3", "uint4", "uint5", "uint6", "uint7", "int1", "int2", "int3", "int4", "int5", "int6", "int7",
+    };
+
+    /// <summary>What <paramref name="global"/> is to StateDict, or null when it is not on the list.</summary>
+    public static GlobalKind? KindOf(PyGlobal global)
+    {
+        if (Table.TryGetValue(global.FullName, out var kind))
+        {
+            return kind;
+        }
+        if (StorageTypes.ContainsKey(global.FullName))
+        {
+            return GlobalKind.Storage;
+        }
+        if (TryDType(global, out _) || QuantizationGlobals.Contains(global.FullName))
+        {
+            return GlobalKind.DType;
+        }
+        if (QuantizedStorageTypes.Contains(global.FullName))
+        {
+            return GlobalKind.Storage;
+        }
+        bool cuda = global.Module == "torch.cuda";
+        if ((global.Module is "torch" or "torch.cuda" && TensorClassNames.Contains(global.Name))
+            || (cuda && (StorageTypes.ContainsKey("torch." + global.Name) || QuantizedStorageTypes.Contains("torch." + global.Name)))
+            || (global.Module == "torch" && OtherDTypeNames.Contains(global.Name)))
+        {
+            return GlobalKind.Unsupported;
+        }
+        return null;
+    }
+
+    public static bool IsAllowed(PyGlobal global) => KindOf(global) is not null;
 
     /// <summary>A dtype named as a global, e.g. <c>torch.float32</c> (how <c>_rebuild_tensor_v3</c> passes it).</summary>
     public static bool TryDType(PyGlobal global, out DType dtype)
@@ -90,14 +162,10 @@ internal static class AllowList
     public static bool IsTorchScript(PyGlobal global) =>
         global.Module == "__torch__" || global.Module.StartsWith("__torch__.", StringComparison.Ordinal) || global.Module == "torch.jit._pickle";
 
-    /// <summary>Throws, listing every global of the pickle that is not allowed, if there is any.</summary>
-    public static void Check(PickleResult pickle, PickleSource source, string? tolerated = null) =>
-        Check(pickle, source, g => g.FullName == tolerated);
-
-    /// <summary>Throws, listing every global of the pickle that is neither allowed nor <paramref name="tolerated"/>, if there is any.</summary>
-    public static void Check(PickleResult pickle, PickleSource source, Func<PyGlobal, bool> tolerated)
+    /// <summary>Throws, listing every global of the pickle that <paramref name="policy"/> does not accept, if there is any.</summary>
+    public static void Check(PickleResult pickle, PickleSource source, ReadPolicy policy)
     {
-        var refused = pickle.Globals.Where(g => !IsAllowed(g) && !tolerated(g)).ToList();
+        var refused = pickle.Globals.Where(g => !policy.Tolerates(g)).ToList();
         if (refused.Count == 0)
         {
             return;
@@ -105,7 +173,7 @@ internal static class AllowList
         var listed = string.Join(", ", refused.Select(g => $"{g.FullName} (byte {g.Offset})"));
         string hint = refused.Any(g => g.Module == "__main__" || g.Module.StartsWith("torch.nn", StringComparison.Ordinal))
             ? " This looks like a whole pickled model (torch.save(model)); save model.state_dict() instead" +
-              (refused.All(g => GlobalRisks.Classify(g).Risk == GlobalRisk.UnknownClass)
+              (refused.All(g => policy.Decide(g).Risk == GlobalRisk.UnknownClass)
                   ? ", or read its tensors without running anything with LoadOptions.AllowModulePickles (--allow-module-pickles)."
                   : ".")
             : "";

@@ -1,16 +1,14 @@
 using StateDict.Pickle;
+using StateDict.Safety;
 
 namespace StateDict.Torch;
 
 /// <summary>
-/// Which globals beyond <see cref="AllowList"/> a pickle may name, and which objects are walked for tensors, given the
-/// container it came from and the caller's opt-in. Every one of them is still only a name: nothing is resolved or run.
-/// <list type="bullet">
-/// <item>TorchScript archives: <c>__torch__.*</c> classes and <c>torch.jit._pickle.*</c> (module objects are walked).</item>
-/// <item>Plain pickles: <c>torch.storage._load_from_bytes</c> (embedded legacy torch.save storages).</item>
-/// <item><see cref="LoadOptions.AllowModulePickles"/>: globals <see cref="GlobalRisks"/> classifies as
-/// <see cref="GlobalRisk.UnknownClass"/> (the classes of a pickled <c>nn.Module</c>); never code-running or file/network ones.</item>
-/// </list>
+/// Which globals a pickle may name, and which objects are walked for tensors, given the container it came from and
+/// the caller's opt-in. The decision on each name is <see cref="GlobalPolicy"/>'s, shared with the scanner; this adds
+/// only the opt-in: under <see cref="LoadOptions.AllowModulePickles"/>, globals it rates <see cref="GlobalRisk.UnknownClass"/>
+/// (the classes of a pickled <c>nn.Module</c>) are tolerated too; never code-running or file/network ones. Every one of
+/// them is still only a name: nothing is resolved or run.
 /// </summary>
 internal sealed record ReadPolicy(CheckpointFormat Format, bool AllowModulePickles = false)
 {
@@ -22,11 +20,17 @@ internal sealed record ReadPolicy(CheckpointFormat Format, bool AllowModulePickl
     /// <summary>Storages may be embedded in the pickle by <c>_load_from_bytes</c> (plain pickles only).</summary>
     public bool EmbeddedStorages => Format == CheckpointFormat.Pickle;
 
-    /// <summary>Whether a global outside <see cref="AllowList"/> is accepted as a name in this file.</summary>
-    public bool Tolerates(PyGlobal global) =>
-        (TorchScript && AllowList.IsTorchScript(global))
-        || (EmbeddedStorages && global.FullName == AllowList.LoadFromBytes)
-        || (AllowModulePickles && IsModuleClass(global));
+    /// <summary>The shared policy's verdict on <paramref name="global"/> in this kind of file.</summary>
+    public GlobalDecision Decide(PyGlobal global) => GlobalPolicy.Decide(global, Format);
+
+    /// <summary>Whether a global is accepted as a name in this file.</summary>
+    public bool Tolerates(PyGlobal global) => Decide(global).Risk switch
+    {
+        GlobalRisk.Allowed => true,
+        // TorchScript names outside a TorchScript archive stay refused: no module pickle names them.
+        GlobalRisk.UnknownClass => AllowModulePickles && !AllowList.IsTorchScript(global),
+        _ => false,
+    };
 
     /// <summary>
     /// Whether <paramref name="call"/> is an object to walk by its attributes: <c>cls.__new__(cls)</c> (NEWOBJ) of a
@@ -53,5 +57,5 @@ internal sealed record ReadPolicy(CheckpointFormat Format, bool AllowModulePickl
     /// <summary>A class of a TorchScript archive's module tree (<c>__torch__.*</c>).</summary>
     public static bool IsScriptClass(PyGlobal global) => AllowList.IsTorchScript(global) && global.Module != "torch.jit._pickle";
 
-    private static bool IsModuleClass(PyGlobal global) => GlobalRisks.Classify(global).Risk == GlobalRisk.UnknownClass;
+    private bool IsModuleClass(PyGlobal global) => Decide(global).Risk == GlobalRisk.UnknownClass;
 }

@@ -74,7 +74,7 @@ internal sealed class TorchReader
     /// <summary>Reads a pickle of a container of the policy's format, with its opt-ins.</summary>
     public static TorchTree Read(PickleResult pickle, PickleSource source, CheckpointLimits limits, ReadPolicy policy)
     {
-        AllowList.Check(pickle, source, policy.Tolerates);
+        AllowList.Check(pickle, source, policy);
         if (policy.TorchScript && !(pickle.Root is PyCall root && policy.IsObject(root) && ReadPolicy.IsScriptClass(ReadPolicy.ClassOf(root)!)))
         {
             throw new CheckpointFormatException(source.FilePath,
@@ -162,6 +162,14 @@ internal sealed class TorchReader
                 if (args is [var pairs])
                 {
                     VisitPairs(AsPairs(pairs, call, key), key, depth);
+                }
+                VisitPairs(call.SetItems, key, depth);
+                break;
+            case AllowList.Counter when call.Kind == CallKind.Reduce && args is [] or [PyDict]:
+                // Counter({key: count}) (Counter.__reduce__), then any SETITEMS: a dict of counts.
+                if (args is [PyDict counts])
+                {
+                    VisitPairs(counts.Items, key, depth);
                 }
                 VisitPairs(call.SetItems, key, depth);
                 break;

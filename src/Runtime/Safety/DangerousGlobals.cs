@@ -1,10 +1,12 @@
 using StateDict.Pickle;
-using StateDict.Torch;
 
-namespace StateDict;
+namespace StateDict.Safety;
 
-/// <summary>Classifies the globals a pickle names, as picklescan and fickling do, but against StateDict's allow-list.</summary>
-internal static class GlobalRisks
+/// <summary>
+/// The globals that run code or touch files and the network when Python imports and calls them, as picklescan and
+/// fickling list them. Consulted by <see cref="GlobalPolicy"/> for names outside the allow-list only.
+/// </summary>
+internal static class DangerousGlobals
 {
     private static readonly Dictionary<string, string> CodeModules = new(StringComparer.Ordinal)
     {
@@ -91,32 +93,18 @@ internal static class GlobalRisks
 
     private static readonly HashSet<string> TorchLoaders = new(StringComparer.Ordinal)
     {
-        "torch.load", "torch.serialization.load", "torch.serialization._load", "torch.storage._load_from_bytes_unsafe",
+        "torch.load", "torch.serialization.load", "torch.storage._load_from_bytes", "torch.serialization._load", "torch.storage._load_from_bytes_unsafe",
         "torch._inductor.codecache.compile_file", "torch.jit.unsupported_tensor_ops.execWrapper",
         "torch.utils._config_module.ConfigModule.load_config",
     };
 
-    public static GlobalFinding Classify(PyGlobal global)
+    /// <summary>
+    /// How dangerous a global outside the allow-list is, by what Python would do on importing and calling it: run
+    /// code, touch files or the network, or (any other name) import something StateDict does not know.
+    /// </summary>
+    public static (GlobalRisk Risk, string Reason) Assess(PyGlobal global)
     {
-        var (risk, reason) = Assess(global);
-        return new GlobalFinding(global.FullName, global.Offset, risk, reason);
-    }
-
-    private static (GlobalRisk, string) Assess(PyGlobal global)
-    {
-        if (AllowList.IsAllowed(global))
-        {
-            return (GlobalRisk.Allowed, "on the allow-list");
-        }
         string name = global.FullName;
-        if (name == "torch.storage._load_from_bytes")
-        {
-            return (GlobalRisk.Allowed, "embedded torch.save bytes (scanned as a nested file)");
-        }
-        if (global.Module.StartsWith("__torch__", StringComparison.Ordinal) || global.Module == "torch.jit._pickle")
-        {
-            return (GlobalRisk.Allowed, "TorchScript data (read as data; torch.jit.load would compile the archive's code)");
-        }
         if (TorchLoaders.Contains(name))
         {
             return (GlobalRisk.CodeExecution, "a nested loader that unpickles more data with Python's full unpickler");
@@ -135,7 +123,7 @@ internal static class GlobalRisks
         }
         return (GlobalRisk.UnknownClass, global.Module == "__main__"
             ? "a class of the script that saved the file (a whole pickled object); Python would import and construct it"
-            : "not on the allow-list; Python would import it and may run its code");
+            : "not on the allow-list (torch.load(weights_only=True) refuses it too); Python would import it and may run its code");
     }
 
     /// <summary>The module or its closest listed parent package (os.path → os).</summary>
