@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Text;
 
 namespace StateDict.Pickle;
 
@@ -19,8 +18,6 @@ internal sealed record PickleResult(
 /// </summary>
 internal sealed class PickleMachine
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly CheckpointLimits _limits;
     private readonly List<object> _stack = [];
     private readonly List<int> _marks = [];
@@ -215,12 +212,12 @@ internal sealed class PickleMachine
             case PickleOpcode.Float: Push(PickleText.ParseFloatLine(r.ReadLine("FLOAT"), at, src)); break;
 
             // Strings and bytes
-            case PickleOpcode.BinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
-            case PickleOpcode.ShortBinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
-            case PickleOpcode.BinUnicode8: Push(Utf8(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
+            case PickleOpcode.BinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
+            case PickleOpcode.ShortBinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
+            case PickleOpcode.BinUnicode8: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
             case PickleOpcode.Unicode: Push(PickleText.RawUnicodeEscape(r.ReadLine("UNICODE"), at, src)); break;
-            case PickleOpcode.BinString: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
-            case PickleOpcode.ShortBinString: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
+            case PickleOpcode.BinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
+            case PickleOpcode.ShortBinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
             case PickleOpcode.String: Push(PickleText.QuotedString(r.ReadLine("STRING"), at, src)); break;
             case PickleOpcode.BinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(4, "BINBYTES"), "BINBYTES").ToArray(), mutable: false)); break;
             case PickleOpcode.ShortBinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(1, "SHORT_BINBYTES"), "SHORT_BINBYTES").ToArray(), mutable: false)); break;
@@ -397,18 +394,6 @@ internal sealed class PickleMachine
     }
 
 #pragma warning restore CA1859
-
-    private static string Utf8(ReadOnlySpan<byte> bytes, int at, PickleSource src)
-    {
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw src.Corrupt(at, "string is not valid UTF-8");
-        }
-    }
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
         args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");
