@@ -85,6 +85,23 @@ public class FrameTests
     }
 
     [Fact]
+    public void A_FRAME_inside_a_frame_that_does_not_fit_reports_what_each_CPython_reading_imports()
+    {
+        // b'\x80\x04\x95\x18...\x95\x12...cposix\nsystem\n0cbuiltins\neval\n0N.': on io.BytesIO CPython drops the outer
+        // frame's rest (the posix.system GLOBAL) and reads the inner frame from after it: builtins.eval only. A
+        // buffered file reads on: posix.system, then builtins.eval.
+        var inner = new PickleBuilder().Global("posix", "system").Pop();
+        var after = new PickleBuilder().Global("builtins", "eval").Pop().None().Stop();
+        var pickle = new PickleBuilder().Proto(4).Frame((ulong)(9 + inner.Position)).Frame((ulong)after.Position).Raw(inner.ToArray()).Raw(after.ToArray());
+        var seen = new List<PyGlobal>();
+
+        var e = Assert.Throws<CheckpointCorruptException>(() => PickleMachine.Run(pickle.ToArray(), Source, CheckpointLimits.Default, seen));
+
+        Assert.Contains("byte 11: FRAME inside the frame that ends at byte 35", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["builtins.eval", "posix.system"], seen.Select(g => g.FullName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_STOP_with_frame_bytes_after_it_is_corrupt()
     {
         // b'\x80\x04\x95\x06...K\x07.K\x08.K\t.': the next pickle.load on the same file starts at K\x08 on a buffered
