@@ -17,7 +17,7 @@ internal static class ContainerDetector
         {
             return ZipContainer.Open(file, limits);
         }
-        if (head.StartsWith(LegacyContainer.Signature))
+        if (LegacyContainer.HasMagicNumber(head, file.Path, limits))
         {
             return LegacyContainer.Open(file, limits);
         }
@@ -51,11 +51,13 @@ internal static class ContainerDetector
             PickleResult pickle;
             try
             {
-                pickle = PickleMachine.Run(file.MapPrefix(limits.MaxPickleBytes), new PickleSource(file.Path, "pickle"), limits);
+                pickle = PickleMachine.Run(file.MapPrefix(limits.MaxPickleBytes), new PickleSource(file.Path, "pickle"), limits, refused: new ReadPolicy(CheckpointFormat.Pickle).Refuses);
             }
             catch (CheckpointException e) when (e is not CheckpointUnsafeException)
             {
-                throw notACheckpoint; // Not a pickle after all: text or other data that happens to start like one.
+                // Not a pickle after all: text or other data that happens to start like one (unless it named a global
+                // outside the allow-list first: pickle.load would have imported it, so that is reported as unsafe).
+                throw notACheckpoint;
             }
             return PickleContainer.Open(file, limits, pickle);
         }

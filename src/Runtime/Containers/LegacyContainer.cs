@@ -17,8 +17,34 @@ internal sealed class LegacyContainer : IContainer
     /// <summary>PROTO 2, LONG1 of 10 bytes holding <see cref="MagicNumber"/>: how every legacy file begins.</summary>
     public static ReadOnlySpan<byte> Signature => [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
+    /// <summary>
+    /// Whether <paramref name="head"/> (a file's first bytes) begins with a pickle of <see cref="MagicNumber"/> in any
+    /// protocol (<c>torch.save(..., pickle_protocol=N)</c> writes it as LONG1 for 2 to 5, as <c>L...L</c> text for 0 and 1;
+    /// <c>torch.load</c> accepts any pickle whose value equals it). Such a file is legacy, never a plain pickle.
+    /// </summary>
+    public static bool HasMagicNumber(ReadOnlySpan<byte> head, string path, CheckpointLimits limits)
+    {
+        if (head.StartsWith(Signature))
+        {
+            return true;
+        }
+        try
+        {
+            return IsMagicNumber(PickleMachine.Run(head, new PickleSource(path, "first pickle"), limits).Root);
+        }
+        catch (CheckpointException)
+        {
+            return false; // Longer than the head, or not a pickle: whoever reads the file next says what it is.
+        }
+    }
+
+    /// <summary>Whether a pickle's value is <see cref="MagicNumber"/>, as Python's <c>==</c> compares it with an int.</summary>
+    public static bool IsMagicNumber(object root) => root is BigInteger m && m == MagicNumber;
+
     /// <summary>What the second pickle of a legacy file holds (<c>torch.serialization.PROTOCOL_VERSION</c>).</summary>
     public const long ProtocolVersion = 1001;
+
+    private static readonly Torch.ReadPolicy LegacyPolicy = new(CheckpointFormat.Legacy);
 
     private readonly CheckpointFile _file;
     private readonly List<string> _keys = [];
@@ -30,7 +56,7 @@ internal sealed class LegacyContainer : IContainer
         var bytes = file.MapPrefix(limits.MaxPickleBytes);
         int position = 0;
         var magic = Next(bytes, ref position, "magic number", limits).Root;
-        if (magic is not BigInteger m || m != MagicNumber)
+        if (!IsMagicNumber(magic))
         {
             throw new CheckpointFormatException(file.Path, "invalid magic number: not a legacy PyTorch checkpoint");
         }
@@ -42,7 +68,7 @@ internal sealed class LegacyContainer : IContainer
         Next(bytes, ref position, "sys_info", limits);
         MainSource = new PickleSource(file.Path, $"legacy main pickle (starting at byte {position})");
         MainPickle = Next(bytes, ref position, null, limits);
-        var keys = Next(bytes, ref position, "storage key list", limits).Root;
+        var keys = NextAfterMain(bytes, ref position, limits);
         if (keys is not PyList list || list.Items.Any(k => k is not string))
         {
             throw new CheckpointCorruptException(file.Path, $"legacy storage key list is a {PyValue.TypeName(keys)}, not a list of strings");
@@ -116,10 +142,31 @@ internal sealed class LegacyContainer : IContainer
         // The file belongs to the checkpoint.
     }
 
+    /// <summary>
+    /// The storage key list. Python imports the main pickle's globals before it reads this one: if it is unreadable, a
+    /// global the main pickle names outside the allow-list is what the file is refused for.
+    /// </summary>
+    private object NextAfterMain(ReadOnlySpan<byte> bytes, ref int position, CheckpointLimits limits)
+    {
+        try
+        {
+            return Next(bytes, ref position, "storage key list", limits).Root;
+        }
+        catch (CheckpointException e) when (e is not CheckpointUnsafeException)
+        {
+            var forbidden = MainPickle.Globals.Where(LegacyPolicy.Refuses).ToList();
+            if (forbidden.Count == 0)
+            {
+                throw;
+            }
+            throw PickleMachine.UnsafeThenCorrupt(MainSource, forbidden, e);
+        }
+    }
+
     private PickleResult Next(ReadOnlySpan<byte> bytes, ref int position, string? what, CheckpointLimits limits)
     {
         var source = new PickleSource(_file.Path, what is null ? MainSource.Part : $"legacy {what} pickle (starting at byte {position})");
-        var result = PickleMachine.Run(bytes[position..], source, limits);
+        var result = PickleMachine.Run(bytes[position..], source, limits, refused: LegacyPolicy.Refuses);
         if (what is not null)
         {
             // torch.load unpickles the magic number, protocol version, sys_info and key list with the full unpickler

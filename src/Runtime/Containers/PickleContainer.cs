@@ -15,6 +15,8 @@ namespace StateDict.Containers;
 /// </summary>
 internal sealed class PickleContainer : IContainer
 {
+    private static readonly ReadPolicy PicklePolicy = new(CheckpointFormat.Pickle);
+
     private readonly CheckpointFile _file;
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _storages = new(StringComparer.Ordinal);
 
@@ -34,20 +36,23 @@ internal sealed class PickleContainer : IContainer
     // Embedded storages are legacy torch.save output, which is little-endian whatever the writer's machine.
     public bool BigEndian => false;
 
-    /// <summary>Runs the pickle, unless the detector already did; its globals are checked when it is read.</summary>
-    public static PickleContainer Open(CheckpointFile file, CheckpointLimits limits, PickleResult? pickle = null)
+    /// <summary>
+    /// Runs the pickle, unless the detector already did; its globals are checked when it is read. A pickle whose value
+    /// is the legacy magic number opens the file as legacy, as <c>torch.load</c> reads it: never as a plain pickle.
+    /// </summary>
+    public static IContainer Open(CheckpointFile file, CheckpointLimits limits, PickleResult? pickle = null)
     {
         var source = new PickleSource(file.Path, "pickle");
         try
         {
-            pickle ??= PickleMachine.Run(file.MapPrefix(limits.MaxPickleBytes), source, limits);
+            pickle ??= PickleMachine.Run(file.MapPrefix(limits.MaxPickleBytes), source, limits, refused: PicklePolicy.Refuses);
         }
         catch (CheckpointCorruptException e) when (file.Length > limits.MaxPickleBytes)
         {
             throw new CheckpointFormatException(file.Path,
                 $"a plain pickle of {file.Length} bytes holds its tensors inside the pickle, which is over the budget of {limits.MaxPickleBytes} bytes (CheckpointLimits.MaxPickleBytes): {e.Problem}", e);
         }
-        return new PickleContainer(file, pickle, source);
+        return LegacyContainer.IsMagicNumber(pickle.Root) ? LegacyContainer.Open(file, limits) : new PickleContainer(file, pickle, source);
     }
 
     public TorchTree ReadTree(CheckpointLimits limits) => Read(limits, allowModulePickles: false);

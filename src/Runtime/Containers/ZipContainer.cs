@@ -25,7 +25,7 @@ internal sealed class ZipContainer : IContainer
         Format = records.Contains(prefix + "constants.pkl") ? CheckpointFormat.TorchScript : CheckpointFormat.Zip;
         BigEndian = ReadByteOrder();
         MainSource = new PickleSource(file.Path, prefix + "data.pkl");
-        MainPickle = PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits);
+        MainPickle = PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits, refused: new Torch.ReadPolicy(Format).Refuses);
         RefuseRecordsOutsideTheFolder();
     }
 

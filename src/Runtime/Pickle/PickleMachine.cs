@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Text;
 
 namespace StateDict.Pickle;
 
@@ -26,8 +25,6 @@ internal sealed record PickleResult(
 /// </summary>
 internal sealed class PickleMachine
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     private readonly CheckpointLimits _limits;
     private readonly List<object> _stack = [];
     private readonly List<int> _marks = [];
@@ -45,9 +42,12 @@ internal sealed class PickleMachine
     /// <param name="data">The pickle (and possibly bytes after it).</param>
     /// <param name="source">The file and part, for messages.</param>
     /// <param name="limits">The budgets.</param>
-    /// <param name="globalsSeen">Receives every global as it is named, so a scanner still knows them if the pickle
-    /// later turns out to be corrupt (Python would already have called them by then).</param>
-    public static PickleResult Run(ReadOnlySpan<byte> data, PickleSource source, CheckpointLimits limits, List<PyGlobal>? globalsSeen = null)
+    /// <param name="globalsSeen">Receives every global Python would have imported before the pickle failed (see
+    /// <see cref="ImportedBeforeFailure"/>), so a scanner still knows them if the pickle turns out corrupt.</param>
+    /// <param name="refused">When the pickle turns out unreadable after naming a global this says is not allowed, the
+    /// failure is reported as <see cref="CheckpointUnsafeException"/> naming it: Python imports a global when it
+    /// reaches it, before it finds the damage. Null to report the failure as it is.</param>
+    public static PickleResult Run(ReadOnlySpan<byte> data, PickleSource source, CheckpointLimits limits, List<PyGlobal>? globalsSeen = null, Func<PyGlobal, bool>? refused = null)
     {
         if (data.Length > limits.MaxPickleBytes)
         {
@@ -55,14 +55,70 @@ internal sealed class PickleMachine
         }
         var reader = new PickleReader(data, source);
         var machine = new PickleMachine(limits);
+        List<PyGlobal>? imported = null;
         try
         {
             return machine.Execute(ref reader);
         }
+        catch (CheckpointException e) when (e is not CheckpointUnsafeException)
+        {
+            imported = ImportedBeforeFailure(machine._globals, reader.FrameDesyncAt >= 0 ? data : [], source, limits);
+            if (refused is not null && imported.Where(refused).ToList() is { Count: > 0 } forbidden)
+            {
+                throw UnsafeThenCorrupt(source, forbidden, e);
+            }
+            throw;
+        }
         finally
         {
-            globalsSeen?.AddRange(machine._globals);
+            globalsSeen?.AddRange(imported ?? machine._globals);
         }
+    }
+
+    /// <summary>
+    /// The globals Python would have imported from a pickle this reader refused: those named before the failure, plus,
+    /// when the failure is a read across a frame end (<paramref name="desynced"/> not empty), every global a CPython file
+    /// object would reach reading the bytes its own way (buffered file, <c>io.BytesIO</c> on 3.8+ and on 3.7) up to its
+    /// own failure or STOP.
+    /// </summary>
+    private static List<PyGlobal> ImportedBeforeFailure(List<PyGlobal> named, ReadOnlySpan<byte> desynced, PickleSource source, CheckpointLimits limits)
+    {
+        var all = new List<PyGlobal>(named);
+        if (desynced.IsEmpty)
+        {
+            return all;
+        }
+        var names = named.Select(g => g.FullName).ToHashSet(StringComparer.Ordinal);
+        foreach (var frames in (ReadOnlySpan<FrameReading>)[FrameReading.Contiguous, FrameReading.DropFrameTail, FrameReading.DropFrameTailUnderBytesToo])
+        {
+            var reader = new PickleReader(desynced, source, frames);
+            var machine = new PickleMachine(limits);
+            try
+            {
+                machine.Execute(ref reader);
+            }
+            catch (CheckpointUnsafeException)
+            {
+                all.Add(new PyGlobal("copyreg", "_extension_registry", reader.Position)); // EXT1/2/4 (see Step)
+            }
+            catch (CheckpointException)
+            {
+                // Where this reading fails, Python's fails too; what it named until then is what counts.
+            }
+            all.AddRange(machine._globals.Where(g => names.Add(g.FullName)));
+        }
+        return all;
+    }
+
+    /// <summary>The refusal of a pickle that names <paramref name="forbidden"/> and then fails with <paramref name="failure"/>.</summary>
+    public static CheckpointUnsafeException UnsafeThenCorrupt(PickleSource source, List<PyGlobal> forbidden, CheckpointException failure)
+    {
+        string listed = string.Join(", ", forbidden.Select(g => $"{g.FullName} (byte {g.Offset})"));
+        return new CheckpointUnsafeException(source.FilePath,
+            $"refused: {source.Part} references {(forbidden.Count == 1 ? "a global" : "globals")} outside the allow-list: {listed}, " +
+            $"and is unreadable after {(forbidden.Count == 1 ? "it" : "them")} ({failure.Problem}). Python's unpickler imports " +
+            $"(and may call) a global as soon as it reaches it, before it finds the damage; StateDict executed nothing.",
+            forbidden.Select(g => g.FullName).ToList());
     }
 
     // Hot for large pickles (a 20,000-tensor data.pkl is ~2 MB): compile it fully optimized from the first call.
@@ -84,6 +140,7 @@ internal sealed class PickleMachine
                 {
                     throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
+                r.EndPickle(at);
                 return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls) { PayloadCalls = _payloadCalls };
             }
             if (CallName(op) is { } call)
@@ -113,11 +170,7 @@ internal sealed class PickleMachine
                 }
                 break;
             case PickleOpcode.Frame:
-                ulong frame = r.ReadUInt64();
-                if (frame > (ulong)r.Remaining)
-                {
-                    throw src.Corrupt(at, $"FRAME declares {frame} bytes but only {r.Remaining} remain");
-                }
+                r.BeginFrame(at, r.ReadUInt64());
                 break;
 
             // Marks and stack manipulation
@@ -167,17 +220,17 @@ internal sealed class PickleMachine
             case PickleOpcode.Float: Push(PickleText.ParseFloatLine(r.ReadLine("FLOAT"), at, src)); break;
 
             // Strings and bytes
-            case PickleOpcode.BinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
-            case PickleOpcode.ShortBinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
-            case PickleOpcode.BinUnicode8: Push(Utf8(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
+            case PickleOpcode.BinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
+            case PickleOpcode.ShortBinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
+            case PickleOpcode.BinUnicode8: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
             case PickleOpcode.Unicode: Push(PickleText.RawUnicodeEscape(r.ReadLine("UNICODE"), at, src)); break;
-            case PickleOpcode.BinString: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
-            case PickleOpcode.ShortBinString: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
+            case PickleOpcode.BinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
+            case PickleOpcode.ShortBinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
             case PickleOpcode.String: Push(PickleText.QuotedString(r.ReadLine("STRING"), at, src)); break;
-            case PickleOpcode.BinBytes: Push(new PyBytes(r.ReadBytes(r.ReadLength(4, "BINBYTES"), "BINBYTES").ToArray(), mutable: false)); break;
-            case PickleOpcode.ShortBinBytes: Push(new PyBytes(r.ReadBytes(r.ReadLength(1, "SHORT_BINBYTES"), "SHORT_BINBYTES").ToArray(), mutable: false)); break;
-            case PickleOpcode.BinBytes8: Push(new PyBytes(r.ReadBytes(r.ReadLength(8, "BINBYTES8"), "BINBYTES8").ToArray(), mutable: false)); break;
-            case PickleOpcode.ByteArray8: Push(new PyBytes(r.ReadBytes(r.ReadLength(8, "BYTEARRAY8"), "BYTEARRAY8").ToArray(), mutable: true)); break;
+            case PickleOpcode.BinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(4, "BINBYTES"), "BINBYTES").ToArray(), mutable: false)); break;
+            case PickleOpcode.ShortBinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(1, "SHORT_BINBYTES"), "SHORT_BINBYTES").ToArray(), mutable: false)); break;
+            case PickleOpcode.BinBytes8: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(8, "BINBYTES8"), "BINBYTES8").ToArray(), mutable: false)); break;
+            case PickleOpcode.ByteArray8: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(8, "BYTEARRAY8"), "BYTEARRAY8").ToArray(), mutable: true)); break;
 
             // Containers
             case PickleOpcode.EmptyTuple: Push(PyTuple.Empty); break;
@@ -359,18 +412,6 @@ internal sealed class PickleMachine
     }
 
 #pragma warning restore CA1859
-
-    private static string Utf8(ReadOnlySpan<byte> bytes, int at, PickleSource src)
-    {
-        try
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw src.Corrupt(at, "string is not valid UTF-8");
-        }
-    }
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
         args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");

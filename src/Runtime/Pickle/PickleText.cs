@@ -21,6 +21,48 @@ internal static class PickleText
         return Encoding.ASCII.GetString(line);
     }
 
+    /// <summary>
+    /// BINUNICODE, SHORT_BINUNICODE, BINUNICODE8: UTF-8 decoded as CPython's unpickler does, with <c>surrogatepass</c>:
+    /// a surrogate encoded on its own (ED A0..BF xx) is a character; anything else that is not UTF-8 is refused.
+    /// </summary>
+    public static string Utf8SurrogatePass(ReadOnlySpan<byte> bytes, int at, PickleSource src)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            // Rare: decode again, taking each encoded surrogate out of the strict decoding.
+        }
+        var text = new StringBuilder(bytes.Length);
+        int start = 0;
+        for (int i = 0; i + 2 < bytes.Length; i++)
+        {
+            if (bytes[i] == 0xED && bytes[i + 1] is >= 0xA0 and <= 0xBF && (bytes[i + 2] & 0xC0) == 0x80)
+            {
+                text.Append(Utf8Strict(bytes[start..i], at, src));
+                text.Append((char)(0xD000 | ((bytes[i + 1] & 0x3F) << 6) | (bytes[i + 2] & 0x3F)));
+                i += 2;
+                start = i + 1;
+            }
+        }
+        return text.Append(Utf8Strict(bytes[start..], at, src)).ToString();
+    }
+
+    /// <summary>BINSTRING, SHORT_BINSTRING: UTF-8 without exceptions (torch.load unpickles with <c>encoding='utf-8'</c>, strict).</summary>
+    public static string Utf8Strict(ReadOnlySpan<byte> bytes, int at, PickleSource src)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw src.Corrupt(at, "string is not valid UTF-8");
+        }
+    }
+
     /// <summary>INT ("I01" is True, "I00" False) and LONG ("L123L") arguments.</summary>
     public static object ParseIntLine(ReadOnlySpan<byte> line, bool allowBool, int at, PickleSource src, CheckpointLimits limits)
     {

@@ -32,6 +32,9 @@ internal sealed record ReadPolicy(CheckpointFormat Format, bool AllowModulePickl
         _ => false,
     };
 
+    /// <summary>Whether a global is neither on <see cref="AllowList"/> nor tolerated here: naming it refuses the file.</summary>
+    public bool Refuses(PyGlobal global) => !AllowList.IsAllowed(global) && !Tolerates(global);
+
     /// <summary>
     /// Whether <paramref name="call"/> is an object to walk by its attributes: <c>cls.__new__(cls)</c> (NEWOBJ) of a
     /// TorchScript class in a TorchScript archive, or of a tolerated class under <see cref="AllowModulePickles"/>.

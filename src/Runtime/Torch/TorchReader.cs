@@ -50,6 +50,7 @@ internal sealed class TorchReader
     private readonly List<QuantizedTensorInfo> _quantized = [];
     private readonly ReadPolicy _policy;
     private readonly HashSet<PyCall> _objectsOnPath = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, string> _containersOnPath = new(ReferenceEqualityComparer.Instance);
     private readonly List<TensorInfo> _tensors = [];
     private readonly List<KeyValuePair<string, object?>> _values = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
@@ -117,18 +118,6 @@ internal sealed class TorchReader
             case PyBytes bytes:
                 AddValue(key, bytes.Data);
                 break;
-            case PyDict dict:
-                VisitPairs(dict.Items, key, depth);
-                break;
-            case PyList list:
-                VisitItems(list.Items, key, depth);
-                break;
-            case PyTuple tuple:
-                VisitItems(tuple.Items, key, depth);
-                break;
-            case PySet set:
-                VisitItems(set.Items, key, depth);
-                break;
             case PyCall call when TensorRebuild.IsTensor(call):
                 Add(key, _rebuild.Build(key, call));
                 break;
@@ -144,13 +133,39 @@ internal sealed class TorchReader
             case PyCall call when _policy.IsObject(call):
                 VisitObject(call, key, depth);
                 break;
-            case PyCall call:
-                VisitCall(call, key, depth);
+            case PyDict or PyList or PyTuple or PySet or PyCall:
+                VisitContainer(value, key, depth);
                 break;
             default:
                 throw Unsupported(value, key, value is PyPersistentId pid ? pid.Offset : null);
         }
     }
+
+    /// <summary>
+    /// A dict, list, tuple, set or container-building call. Python reads a structure that contains itself (a list
+    /// appended to itself, a dict holding itself) as data; its flattened keys would never end, so it is refused here,
+    /// on the way into the cycle, naming both ends of it.
+    /// </summary>
+    private void VisitContainer(object container, string key, int depth)
+    {
+        if (!_containersOnPath.TryAdd(container, key))
+        {
+            throw new CheckpointFormatException(_source.FilePath,
+                $"{_source.Part}: the {PyValue.TypeName(container)} at {Where(key)} contains itself: a cycle back to {Where(_containersOnPath[container])} " +
+                "(Python reads self-referencing data, but it has no flattened keys to list)");
+        }
+        switch (container)
+        {
+            case PyDict dict: VisitPairs(dict.Items, key, depth); break;
+            case PyList list: VisitItems(list.Items, key, depth); break;
+            case PyTuple tuple: VisitItems(tuple.Items, key, depth); break;
+            case PySet set: VisitItems(set.Items, key, depth); break;
+            default: VisitCall((PyCall)container, key, depth); break;
+        }
+        _containersOnPath.Remove(container);
+    }
+
+    private static string Where(string key) => key.Length == 0 ? "the top level" : $"'{Shorten(key)}'";
 
     private void VisitCall(PyCall call, string key, int depth)
     {

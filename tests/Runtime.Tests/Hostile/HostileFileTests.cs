@@ -576,31 +576,31 @@ public class HostileFileTests
     // ------------------------------------------------------------------ cycles and bombs
 
     [Fact]
-    public void A_list_that_contains_itself_is_corrupt()
+    public void A_list_that_contains_itself_is_refused_as_a_cycle()
     {
         // l = []; l.append(l); {'loop': l}
         var pickle = new PickleBuilder().Proto(2).EmptyDict().BinUnicode("loop")
             .EmptyList().BinPut(0).BinGet(0).Append()
             .SetItem().Stop().ToArray();
 
-        Read.Fails<CheckpointCorruptException>(TorchZip.Build(pickle), "(CheckpointLimits.MaxEntries");
+        Read.Fails<CheckpointFormatException>(TorchZip.Build(pickle), "the list at 'loop.0' contains itself: a cycle back to 'loop'");
     }
 
     [Fact]
-    public void A_dict_that_contains_itself_is_corrupt()
+    public void A_dict_that_contains_itself_is_refused_as_a_cycle()
     {
         var pickle = new PickleBuilder().Proto(2).EmptyDict().BinPut(0).BinUnicode("self").BinGet(0).SetItem().Stop().ToArray();
 
-        Read.Fails<CheckpointCorruptException>(TorchZip.Build(pickle), "(CheckpointLimits.MaxEntries");
+        Read.Fails<CheckpointFormatException>(TorchZip.Build(pickle), "the dict at 'self' contains itself: a cycle back to the top level");
     }
 
     [Fact]
-    public void An_OrderedDict_that_contains_itself_is_corrupt()
+    public void An_OrderedDict_that_contains_itself_is_refused_as_a_cycle()
     {
         var pickle = new PickleBuilder().Proto(2).Global("collections", "OrderedDict").EmptyTuple().Reduce().BinPut(0)
             .BinUnicode("self").BinGet(0).SetItem().Stop().ToArray();
 
-        Read.Fails<CheckpointCorruptException>(TorchZip.Build(pickle), "(CheckpointLimits.MaxEntries");
+        Read.Fails<CheckpointFormatException>(TorchZip.Build(pickle), "the collections.OrderedDict(...) at 'self' contains itself: a cycle back to the top level");
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public static class Fixtures
         "checkpoint.pth", "dataparallel.pth", "digits_mlp.pth", "digits_test.pth", "dtypes.pth", "legacy_dtypes.pth",
         "legacy_mlp.pth", "legacy_views.pth", "mlp.pth", "mobilenet_v3_small.pth", "parameters.pth", "protocol4.pth",
         "sequential.pth", "views.pth", "scripted_mlp.pt", "state_dict.pkl",
+        "legacy_protocol1.pth", "legacy_protocol2.pth", "legacy_protocol3.pth", "legacy_protocol4.pth", "legacy_protocol5.pth",
         "safetensors/dtypes.safetensors", "safetensors/mlp.safetensors",
         "sharded/model.safetensors.index.json", "sharded/pytorch_model.bin.index.json",
     ];
