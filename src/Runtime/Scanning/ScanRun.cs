@@ -29,7 +29,7 @@ internal sealed partial class ScanRun(string path, CheckpointLimits limits)
 
     public string File(CheckpointFile file, string part, int depth)
     {
-        Span<byte> head = stackalloc byte[16];
+        Span<byte> head = stackalloc byte[512];
         int length = (int)Math.Min(head.Length, file.Length);
         file.ReadExactly(0, head[..length], "the file header");
         head = head[..length];
@@ -51,16 +51,19 @@ internal sealed partial class ScanRun(string path, CheckpointLimits limits)
             }
             return "sharded";
         }
-        if (head.StartsWith(LegacyContainer.Signature))
+        if (LegacyContainer.HasMagicNumber(head, file.Path, limits))
         {
+            // torch.load reads a file whose first pickle is the legacy magic number as five pickles, in any protocol.
             Pickles(file.MapPrefix(limits.MaxPickleBytes), part + "legacy pickle", LegacyPickles.Length, CheckpointFormat.Legacy, depth);
             return "legacy";
         }
         var notAPickle = new CheckpointFormatException(file.Path, length == 0 ? "the file is empty" : "not a PyTorch checkpoint, pickle or safetensors file");
         if (length > 0 && head[0] == (byte)PickleOpcode.Proto)
         {
+            int before = _pickles.Count;
             Pickles(file.MapPrefix(limits.MaxPickleBytes), part + "pickle", MaxStackedPickles, CheckpointFormat.Pickle, depth);
-            return "pickle";
+            // A padded magic number turns out to be a legacy file only once its first pickle has run.
+            return _pickles.Skip(before).Any(p => p.Part.StartsWith(part + "legacy pickle", StringComparison.Ordinal)) ? "legacy" : "pickle";
         }
         if (length > 0 && ContainerDetector.MayStartUnframedPickle(head[0]))
         {
@@ -138,6 +141,12 @@ internal sealed partial class ScanRun(string path, CheckpointLimits limits)
                     _pickles.Add(new PickleFinding(name, 0, seen.Select(g => Classify(g, policy, unscannedPayloads: true)).ToList(), new Dictionary<string, int>()));
                 }
                 throw;
+            }
+            if (i == 0 && maxPickles == MaxStackedPickles && LegacyContainer.IsMagicNumber(result.Root))
+            {
+                // A legacy file whose magic number did not fit the header (padded, another protocol): torch.load reads on.
+                Pickles(data, part.EndsWith("pickle", StringComparison.Ordinal) ? part[..^"pickle".Length] + "legacy pickle" : part, LegacyPickles.Length, CheckpointFormat.Legacy, depth);
+                return;
             }
             var findings = result.Globals.Select(g => Classify(g, policy, unscannedPayloads: false)).ToList();
             _pickles.Add(new PickleFinding(name, result.Protocol, findings, result.Calls));

@@ -29,6 +29,20 @@ public class LegacyMagicTests
 
     [Theory]
     [MemberData(nameof(MagicForms))]
+    public void Scan_reads_all_five_pickles_whatever_form_the_magic_number_takes(string form)
+    {
+        // torch.save(..., pickle_protocol=1) of os.system: the dangerous call is in the main (fourth) pickle.
+        var main = new PickleBuilder().Global("posix", "system").BinUnicode("echo hi").Tuple1().Reduce().Stop().ToArray();
+        using var file = new TempFile(LegacyFiles.Build(Magic(form), main, 1f));
+
+        var report = CheckpointScanner.Scan(file.Path);
+        Assert.Equal((ScanVerdict.Unsafe, "legacy"), (report.Verdict, report.Format));
+        Assert.Contains(report.Pickles.SelectMany(p => p.Globals), g => g.Name == "posix.system");
+        Assert.Contains("posix.system", Assert.Throws<CheckpointUnsafeException>(() => Checkpoint.Open(file.Path)).RefusedGlobals);
+    }
+
+    [Theory]
+    [MemberData(nameof(MagicForms))]
     public void A_legacy_file_reads_whatever_form_its_magic_number_takes(string form)
     {
         using var file = new TempFile(LegacyFiles.Build(Magic(form), LegacyFiles.StateDict(2), 1.5f, -2f));
