@@ -144,6 +144,10 @@ internal sealed class ShardedContainer : IContainer
         Span<byte> head = stackalloc byte[16];
         head = head[..(int)Math.Min(head.Length, shard.Length)];
         shard.ReadExactly(0, head, "the file header");
+        if (SafetensorsContainer.HasSignature(shard) || SafetensorsContainer.LooksDamaged(head))
+        {
+            return SafetensorsContainer.Open(shard, limits);
+        }
         if (head.StartsWith("PK\x03\x04"u8))
         {
             return ZipContainer.Open(shard, limits);
@@ -151,10 +155,6 @@ internal sealed class ShardedContainer : IContainer
         if (head.StartsWith(LegacyContainer.Signature))
         {
             return LegacyContainer.Open(shard, limits);
-        }
-        if (SafetensorsContainer.HasSignature(head, shard.Length, strict: false) || SafetensorsContainer.HasSignature(head, shard.Length, strict: true))
-        {
-            return SafetensorsContainer.Open(shard, limits);
         }
         throw new CheckpointFormatException(shard.Path,
             $"a shard of {index.Path} must be a safetensors file or a torch.save checkpoint, and this is neither");

@@ -55,7 +55,7 @@ internal sealed unsafe class StorageCache : IDisposable
         {
             throw new CheckpointCorruptException(file.Path, $"{location.Record} holds {location.Length} bytes but storage '{storage.Key}' needs {bytes}");
         }
-        if (_mode == TensorMemory.MemoryMapped && !location.Compressed && !_container.BigEndian && dtype != DType.Bool)
+        if (_mode == TensorMemory.MemoryMapped && !location.Compressed && !_container.BigEndian)
         {
             return new StorageBuffer(file.Map() + location.Offset, bytes, file.MappingRegion);
         }
@@ -83,7 +83,7 @@ internal sealed unsafe class StorageCache : IDisposable
         return new StorageBuffer(pointer, bytes, _arena.Region);
     }
 
-    /// <summary>Reads one chunk of a storage straight into its final place, then fixes byte order and checks bools.</summary>
+    /// <summary>Reads one chunk of a storage straight into its final place, then fixes byte order. Bool bytes are kept as stored, 0, 1 or any other (see <see cref="DType.Bool"/>).</summary>
     private void Fill(StorageRef storage, StorageLocation location, Span<byte> destination, long start)
     {
         _container.ReadStorage(location, start, destination);
@@ -91,10 +91,6 @@ internal sealed unsafe class StorageCache : IDisposable
         if (_container.BigEndian)
         {
             SwapBytes(destination, dtype);
-        }
-        if (dtype == DType.Bool && destination.IndexOfAnyExcept((byte)0, (byte)1) is var bad and >= 0)
-        {
-            throw new CheckpointCorruptException(_file.Path, $"bool storage '{storage.Key}' holds the byte {destination[bad]} at element {start + bad}; bools must be 0 or 1");
         }
     }
 

@@ -55,17 +55,22 @@ public static class CheckpointScanner
         int length = (int)Math.Min(head.Length, file.Length);
         file.ReadExactly(0, head[..length], "the file header");
         head = head[..length];
+        bool safetensors = SafetensorsContainer.HasSignature(file);
         if (head.StartsWith("PK\x03\x04"u8))
         {
-            using var records = ZipRecords.Open(file, limits);
-            var names = records.Names.Where(n => n.EndsWith(".pkl", StringComparison.Ordinal) || n.EndsWith("debug_pkl", StringComparison.Ordinal)).ToList();
-            foreach (var name in names)
+            // torch.load takes any file that starts so for a zip archive, even a valid safetensors file whose header
+            // length reads "PK\x03\x04": such a file is plain safetensors only if it is no zip.
+            int found = pickles.Count;
+            try
             {
-                ScanPickles(file.Path, records.View(name, limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), part + name, 1, pickles, limits, depth);
+                return ScanZip(file, part, pickles, limits, depth);
             }
-            return names.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal)) ? "torchscript" : "zip";
+            catch (CheckpointException e) when (safetensors && e is not CheckpointUnsafeException && pickles.Count == found)
+            {
+                return "safetensors";
+            }
         }
-        if (SafetensorsContainer.HasSignature(head, file.Length, strict: true))
+        if (safetensors)
         {
             return "safetensors";
         }
@@ -105,6 +110,17 @@ public static class CheckpointScanner
             return "pickle";
         }
         throw notAPickle;
+    }
+
+    private static string ScanZip(CheckpointFile file, string part, List<PickleFinding> pickles, CheckpointLimits limits, int depth)
+    {
+        using var records = ZipRecords.Open(file, limits);
+        var names = records.Names.Where(n => n.EndsWith(".pkl", StringComparison.Ordinal) || n.EndsWith("debug_pkl", StringComparison.Ordinal)).ToList();
+        foreach (var name in names)
+        {
+            ScanPickles(file.Path, records.View(name, limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), part + name, 1, pickles, limits, depth);
+        }
+        return names.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal)) ? "torchscript" : "zip";
     }
 
     /// <summary>Runs consecutive pickles from the start of <paramref name="data"/> (legacy files hold five; a plain pickle may hide more behind the first).</summary>
