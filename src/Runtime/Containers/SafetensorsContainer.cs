@@ -8,9 +8,12 @@ namespace StateDict.Containers;
 /// <summary>
 /// A safetensors file: a little-endian u64 header length N, N bytes of UTF-8 JSON naming each tensor's dtype, shape
 /// and <c>data_offsets</c>, then the tensors' bytes, contiguous, row-major and little-endian. There is no pickle:
-/// the header is the tensor table. Validated as the reference implementation validates it (header cap, offsets
-/// contiguous with no overlap or hole, shape × element size equal to each tensor's bytes, nothing after the last
-/// tensor). Every tensor is its own storage, keyed by its name, so each can be memory-mapped in place.
+/// the header is the tensor table. Validated as the reference implementation (the safetensors crate's
+/// <c>read_metadata</c> and <c>validate</c>, serde_json underneath) validates it: header cap, JSON whitespace allowed
+/// before and after the object, offsets contiguous with no overlap or hole, shape × element size equal to each
+/// tensor's bytes, nothing after the last tensor; tensor values are not checked (a BOOL byte may be any byte). Stricter
+/// than the crate only where <see cref="SafetensorsHeader"/> says so. Every tensor is its own storage, keyed by its
+/// name, so each can be memory-mapped in place.
 /// </summary>
 internal sealed class SafetensorsContainer : IContainer
 {

@@ -12,8 +12,12 @@ internal sealed record SafetensorsEntry(string Name, string DTypeCode, long[] Sh
 /// <summary>
 /// Parses a safetensors header: one JSON object of <c>"name": {"dtype", "shape", "data_offsets": [begin, end]}</c>
 /// entries plus an optional <c>"__metadata__"</c> object of strings, the way the reference's serde model reads it
-/// (unknown fields of an entry are ignored; a missing or repeated field, a wrong type, comments or trailing commas are
-/// errors), and stricter where the reference leaves it to chance: a name given twice is refused.
+/// (unknown fields of an entry are ignored but must still parse as serde_json parses them: no escaped lone surrogate,
+/// no number beyond a double; a missing or repeated field, a wrong type, comments, trailing commas, a byte-order mark
+/// or nesting past <see cref="MaxDepth"/> levels are errors). Deliberately stricter than the reference where it
+/// leaves the answer to chance or to serde's corners: a tensor name or metadata key given twice (serde keeps the last)
+/// is refused; a dimension over 2^63 - 1 (only valid beside a 0), a tensor written as a JSON array (serde's sequence
+/// form of a struct) or a dtype in serde's map form (<c>{"F32": null}</c>) is refused too.
 /// Entries keep the header's order.
 /// </summary>
 internal ref struct SafetensorsHeader

@@ -241,6 +241,18 @@ public class SafetensorsParityTests
             "tensor 'a' shape holds the number -0; it must hold non-negative integers");
     }
 
+    // ------------------------------------------------------------------ deliberately stricter than the crate
+
+    [Theory]
+    [InlineData("""{"a":["F32",[4],[0,16]]}""", "tensor 'a' must be an object, not an array")] // serde's sequence form of a struct
+    [InlineData("""{"a":{"dtype":{"F32":null},"shape":[4],"data_offsets":[0,16]}}""", "tensor 'a' dtype must be a string, not an object")] // serde's map form of an enum
+    [InlineData("""{"a":{"dtype":"F32","shape":[9223372036854775808,0],"data_offsets":[0,0]},"b":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", "larger than any file or tensor")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", "the name 'a' appears twice")]
+    public void Serde_corners_and_repeated_names_the_crate_reads_are_refused_saying_why(string header, string problem)
+    {
+        Read.Fails<CheckpointCorruptException>(SafetensorsFile.Build(header, Four), problem);
+    }
+
     // ------------------------------------------------------------------ values are not validated
 
     [Theory]
