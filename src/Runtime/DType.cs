@@ -29,9 +29,8 @@ public enum DType
     /// but neither <c>torch.load</c> nor the safetensors crate checks the bytes, so a file may hold others (a
     /// <c>uint8</c> tensor saved through <c>.view(torch.bool)</c>, any safetensors BOOL tensor); StateDict keeps them
     /// too, in <c>Read&lt;bool&gt;</c>, <c>ReadBytes</c> and hashes, rather than refusing or normalizing. Such a byte
-    /// is a .NET <see cref="bool"/> that tests true (<c>if (b)</c>) but compares unequal to <see langword="true"/>
-    /// (<c>==</c> and <c>Equals</c> compare the bytes); read the bytes themselves with <c>ReadBytes</c>, and use
-    /// <c>b != false</c> for "non-zero".
+    /// is a .NET <see cref="bool"/> that tests true (<c>if (b)</c>, <c>b != false</c>) but is not
+    /// <c>Equals(true)</c>, which compares the stored bytes; read the bytes themselves with <c>ReadBytes</c>.
     /// </summary>
     Bool,
     /// <summary><c>torch.complex64</c> → <see cref="StateDict.Complex64"/>.</summary>

@@ -215,6 +215,11 @@ internal sealed class ShardedContainer : IContainer
             }
             throw new CheckpointCorruptException(index.Path, $"the sharded checkpoint index is not valid JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // GetString on an escaped lone surrogate ("\ud800"): no safetensors name can hold one.
+            throw new CheckpointCorruptException(index.Path, $"the sharded checkpoint index holds a string that escapes a lone UTF-16 surrogate: {e.Message}", e);
+        }
         if (weightMap is null)
         {
             throw NotAnIndex(index, "its JSON object has no weight_map");

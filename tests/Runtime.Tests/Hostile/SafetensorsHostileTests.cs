@@ -421,6 +421,16 @@ public class SafetensorsHostileTests
     }
 
     [Fact]
+    public void An_index_key_with_an_escaped_lone_surrogate_is_corrupt_not_a_crash()
+    {
+        using var folder = ShardFolder.Copy();
+        folder.WriteIndex("""{"metadata":{},"weight_map":{"fc1.weight\ud800":"model-00001-of-00002.safetensors"}}""");
+
+        var e = Assert.Throws<CheckpointCorruptException>(() => Checkpoint.Open(folder.Index));
+        Assert.Contains("escapes a lone UTF-16 surrogate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_weight_map_key_missing_from_its_shard_is_corrupt()
     {
         using var folder = ShardFolder.Copy();

@@ -269,6 +269,8 @@ public class SafetensorsParityTests
         Assert.Equal(stored, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bools.AsSpan()).ToArray());
         Assert.Equal(stored, checkpoint.ReadBytes("b").ToArray());
         Assert.True(bools[2]);
+        Assert.True(bools[2] != false);
+        Assert.False(bools[2].Equals(true)); // what DType.Bool documents: Equals compares the stored bytes
         Assert.False(bools[1]);
     }
 
