@@ -24,7 +24,14 @@ public enum DType
     Int8,
     /// <summary><c>torch.uint8</c> → <see cref="byte"/>.</summary>
     UInt8,
-    /// <summary><c>torch.bool</c> → <see cref="bool"/> (one byte, 0 or 1).</summary>
+    /// <summary>
+    /// <c>torch.bool</c> → <see cref="bool"/>: one byte per element, read exactly as stored. PyTorch writes 0 and 1,
+    /// but neither <c>torch.load</c> nor the safetensors crate checks the bytes, so a file may hold others (a
+    /// <c>uint8</c> tensor saved through <c>.view(torch.bool)</c>, any safetensors BOOL tensor); StateDict keeps them
+    /// too, in <c>Read&lt;bool&gt;</c>, <c>ReadBytes</c> and hashes, rather than refusing or normalizing. Such a byte
+    /// is a .NET <see cref="bool"/> that tests true (<c>if (b)</c>, <c>b != false</c>) but is not
+    /// <c>Equals(true)</c>, which compares the stored bytes; read the bytes themselves with <c>ReadBytes</c>.
+    /// </summary>
     Bool,
     /// <summary><c>torch.complex64</c> → <see cref="StateDict.Complex64"/>.</summary>
     Complex64,

@@ -13,6 +13,10 @@ internal static class ContainerDetector
         file.ReadExactly(0, head[..length], "the file header");
         head = head[..length];
 
+        if (SafetensorsContainer.HasSignature(file))
+        {
+            return SafetensorsContainer.Open(file, limits); // first: a valid header may hold "ustar" at 257, its length may read "PK\x03\x04"
+        }
         if (head.StartsWith("PK\x03\x04"u8))
         {
             return ZipContainer.Open(file, limits);
@@ -29,19 +33,17 @@ internal static class ContainerDetector
         {
             throw new CheckpointFormatException(file.Path, "tar checkpoints (PyTorch 0.1.x) are not supported");
         }
-        if (SafetensorsContainer.HasSignature(head, file.Length, strict: true))
-        {
-            return SafetensorsContainer.Open(file, limits);
-        }
         if (ShardedContainer.HasSignature(head))
         {
             return ShardedContainer.Open(file, limits);
         }
-        if (SafetensorsContainer.HasSignature(head, file.Length, strict: false))
+        if (SafetensorsContainer.LooksDamaged(head))
         {
-            return SafetensorsContainer.Open(file, limits); // '{' after a damaged length: say what is wrong with it
+            return SafetensorsContainer.Open(file, limits); // '{' after a damaged length or a byte-order mark: say what is wrong
         }
-        var notACheckpoint = new CheckpointFormatException(file.Path, "not a PyTorch checkpoint: it is neither a torch.save zip archive nor a legacy torch.save file");
+        var notACheckpoint = new CheckpointFormatException(file.Path, length < 8
+            ? $"not a PyTorch checkpoint: the file has only {length} bytes, too few for a torch.save archive or a safetensors header length (8 bytes)"
+            : "not a PyTorch checkpoint: it is neither a torch.save zip archive nor a legacy torch.save file");
         if (head[0] == (byte)PickleOpcode.Proto)
         {
             return PickleContainer.Open(file, limits);

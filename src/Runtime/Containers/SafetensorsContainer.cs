@@ -8,9 +8,12 @@ namespace StateDict.Containers;
 /// <summary>
 /// A safetensors file: a little-endian u64 header length N, N bytes of UTF-8 JSON naming each tensor's dtype, shape
 /// and <c>data_offsets</c>, then the tensors' bytes, contiguous, row-major and little-endian. There is no pickle:
-/// the header is the tensor table. Validated as the reference implementation validates it (header cap, offsets
-/// contiguous with no overlap or hole, shape × element size equal to each tensor's bytes, nothing after the last
-/// tensor). Every tensor is its own storage, keyed by its name, so each can be memory-mapped in place.
+/// the header is the tensor table. Validated as the reference implementation (the safetensors crate's
+/// <c>read_metadata</c> and <c>validate</c>, serde_json underneath) validates it: header cap, JSON whitespace allowed
+/// before and after the object, offsets contiguous with no overlap or hole, shape × element size equal to each
+/// tensor's bytes, nothing after the last tensor; tensor values are not checked (a BOOL byte may be any byte). Stricter
+/// than the crate only where <see cref="SafetensorsHeader"/> says so. Every tensor is its own storage, keyed by its
+/// name, so each can be memory-mapped in place.
 /// </summary>
 internal sealed class SafetensorsContainer : IContainer
 {
@@ -39,21 +42,49 @@ internal sealed class SafetensorsContainer : IContainer
 
     PickleSource IContainer.MainSource => throw new InvalidOperationException("a safetensors file has no pickle");
 
+    /// <summary>JSON's whitespace, which serde_json (and so the reference) skips before and after the header object.</summary>
+    internal static ReadOnlySpan<byte> JsonWhitespace => " \t\n\r"u8;
+
+    private static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     /// <summary>
-    /// Whether the first bytes look like safetensors: a '{' right after the 8-byte length. <paramref name="strict"/>
-    /// also wants a length that fits the file and the cap; without it, any first byte that cannot begin a pickle will
-    /// do, so that a damaged length is reported as such rather than as "not a checkpoint".
+    /// Whether <paramref name="file"/> is safetensors by the reference's own first checks: a header length N of at most
+    /// <see cref="MaxHeaderBytes"/> with 8 + N within the file, and a header whose first byte after JSON whitespace is
+    /// '{'. Checked before every other signature: a valid header may put "ustar" at byte 257, and N may read
+    /// <c>PK\x03\x04</c>.
     /// </summary>
-    public static bool HasSignature(ReadOnlySpan<byte> head, long fileLength, bool strict)
+    public static bool HasSignature(CheckpointFile file)
     {
-        if (head.Length < 9 || head[8] != (byte)'{')
+        if (file.Length < 9)
         {
             return false;
         }
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(head);
-        return strict
-            ? n <= MaxHeaderBytes && (long)n <= fileLength - 8
-            : head[0] != (byte)PickleOpcode.Proto && !ContainerDetector.MayStartUnframedPickle(head[0]);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file.Peek(0, 8, "the safetensors header length"));
+        if (n > MaxHeaderBytes || (long)n > file.Length - 8)
+        {
+            return false;
+        }
+        var header = file.Peek(8, (int)n, "the safetensors header");
+        int first = header.IndexOfAnyExcept(JsonWhitespace);
+        return first >= 0 && header[first] == (byte)'{';
+    }
+
+    /// <summary>
+    /// Whether the first bytes look like a damaged safetensors file, so that <see cref="Open"/> says what is wrong with
+    /// it (a length over the cap or past the end, a byte-order mark) rather than "not a checkpoint": a '{' after the
+    /// 8-byte length, JSON whitespace and an optional byte-order mark, and a first byte that cannot begin a pickle
+    /// (which may well have a '{' at byte 8).
+    /// </summary>
+    public static bool LooksDamaged(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < 9 || head[0] == (byte)PickleOpcode.Proto || ContainerDetector.MayStartUnframedPickle(head[0]))
+        {
+            return false;
+        }
+        var header = head[8..];
+        header = header.StartsWith(ByteOrderMark) ? header[ByteOrderMark.Length..] : header;
+        int first = header.IndexOfAnyExcept(JsonWhitespace);
+        return first >= 0 && header[first] == (byte)'{';
     }
 
     public static SafetensorsContainer Open(CheckpointFile file, CheckpointLimits limits)
@@ -75,9 +106,10 @@ internal sealed class SafetensorsContainer : IContainer
                 $"bytes 0..8: the safetensors header length is {n} bytes but only {file.Length - 8} follow (truncated?)");
         }
         var json = file.Peek(8, (int)n, "the safetensors header");
-        if (json.IsEmpty || json[0] != (byte)'{')
+        if (json.StartsWith(ByteOrderMark))
         {
-            throw new CheckpointCorruptException(file.Path, "byte 8: the safetensors header must start with '{'");
+            throw new CheckpointCorruptException(file.Path,
+                "bytes 8..11: the safetensors header starts with a UTF-8 byte-order mark (EF BB BF), which the reference's JSON parser refuses; remove those 3 bytes and subtract 3 from the header length");
         }
         var (entries, metadata) = SafetensorsHeader.Parse(json, file.Path, 8, limits);
         var dtypes = entries.Select(e => Lookup(file, e)).ToList();

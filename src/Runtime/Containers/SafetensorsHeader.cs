@@ -12,13 +12,23 @@ internal sealed record SafetensorsEntry(string Name, string DTypeCode, long[] Sh
 /// <summary>
 /// Parses a safetensors header: one JSON object of <c>"name": {"dtype", "shape", "data_offsets": [begin, end]}</c>
 /// entries plus an optional <c>"__metadata__"</c> object of strings, the way the reference's serde model reads it
-/// (unknown fields of an entry are ignored; a missing or repeated field, a wrong type, comments or trailing commas are
-/// errors), and stricter where the reference leaves it to chance: a name given twice is refused.
+/// (unknown fields of an entry are ignored but must still parse as serde_json parses them: no escaped lone surrogate,
+/// no number beyond a double; a missing or repeated field, a wrong type, comments, trailing commas, a byte-order mark
+/// or nesting past <see cref="MaxDepth"/> levels are errors). Deliberately stricter than the reference where it
+/// leaves the answer to chance or to serde's corners: a tensor name or metadata key given twice (serde keeps the last)
+/// is refused; a dimension over 2^63 - 1 (only valid beside a 0), a tensor written as a JSON array (serde's sequence
+/// form of a struct) or a dtype in serde's map form (<c>{"F32": null}</c>) is refused too.
 /// Entries keep the header's order.
 /// </summary>
 internal ref struct SafetensorsHeader
 {
     private const string MetadataKey = "__metadata__";
+
+    /// <summary>
+    /// The deepest nesting serde_json reads: its recursion budget of 128 is spent one level per '[' or '{' and fails
+    /// when it reaches 0, so 127 levels (the header object counting as one) parse and 128 do not.
+    /// </summary>
+    public const int MaxDepth = 127;
 
     private readonly string _path;
     private readonly long _base;
@@ -30,7 +40,7 @@ internal ref struct SafetensorsHeader
         _path = path;
         _base = baseOffset;
         _limits = limits;
-        _reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
+        _reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = MaxDepth + 1 }); // Next() refuses the level past MaxDepth itself, to say why
     }
 
     /// <summary>Parses <paramref name="json"/>, which starts at byte <paramref name="baseOffset"/> of the file.</summary>
@@ -76,7 +86,7 @@ internal ref struct SafetensorsHeader
         while (Next() == JsonTokenType.PropertyName)
         {
             long at = Position;
-            string name = _reader.GetString()!;
+            string name = Text();
             if (!names.Add(name))
             {
                 throw Corrupt(at, $"the name '{Shorten(name)}' appears twice in the header (duplicate keys are refused: readers disagree on which one wins)");
@@ -110,10 +120,10 @@ internal ref struct SafetensorsHeader
         while (Next() == JsonTokenType.PropertyName)
         {
             long at = Position;
-            string key = _reader.GetString()!;
+            string key = Text();
             Next();
             Expect(JsonTokenType.String, $"{MetadataKey} value of '{Shorten(key)}'");
-            if (!metadata.TryAdd(key, _reader.GetString()!))
+            if (!metadata.TryAdd(key, Text()))
             {
                 throw Corrupt(at, $"{MetadataKey} has the key '{Shorten(key)}' twice");
             }
@@ -130,13 +140,13 @@ internal ref struct SafetensorsHeader
         while (Next() == JsonTokenType.PropertyName)
         {
             long fieldAt = Position;
-            string field = _reader.GetString()!;
+            string field = Text();
             switch (field)
             {
                 case "dtype" when dtype is null:
                     Next();
                     Expect(JsonTokenType.String, $"tensor '{Shorten(name)}' dtype");
-                    dtype = _reader.GetString()!;
+                    dtype = Text();
                     break;
                 case "shape" when shape is null:
                     shape = ReadIntegers(name, "shape", _limits.MaxRank);
@@ -151,7 +161,7 @@ internal ref struct SafetensorsHeader
                 case "dtype" or "shape" or "data_offsets":
                     throw Corrupt(fieldAt, $"tensor '{Shorten(name)}' has the field '{field}' twice");
                 default:
-                    _reader.Skip(); // serde ignores fields it does not know
+                    SkipValue(); // serde ignores fields it does not know, after parsing them
                     break;
             }
         }
@@ -191,11 +201,55 @@ internal ref struct SafetensorsHeader
         return [.. values];
     }
 
+    /// <summary>
+    /// Skips a value the reference ignores, checking what serde_json checks as it buffers it (the tensors are a
+    /// flattened map, so every value is parsed whole): strings must unescape to text, numbers must fit a double.
+    /// </summary>
+    private void SkipValue()
+    {
+        int open = 0;
+        do
+        {
+            switch (Next())
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    open++;
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    open--;
+                    break;
+                case JsonTokenType.String or JsonTokenType.PropertyName:
+                    Text();
+                    break;
+                case JsonTokenType.Number when !_reader.TryGetDouble(out double value) || !double.IsFinite(value):
+                    throw Corrupt(Position, $"{Token()} is out of the range of a double, which the reference's parser refuses");
+            }
+        }
+        while (open > 0);
+    }
+
+    /// <summary>The current string or name, unescaped; an escaped lone surrogate (<c>\ud800</c>) is refused, as serde_json refuses it.</summary>
+    private readonly string Text()
+    {
+        try
+        {
+            return _reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Corrupt(Position, "a string escapes a lone UTF-16 surrogate (\\uD800-\\uDFFF without its pair), which is not text");
+        }
+    }
+
     private JsonTokenType Next()
     {
         if (!_reader.Read())
         {
             throw Corrupt(Position, "the header is not valid JSON: it ends early");
+        }
+        if (_reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && _reader.CurrentDepth >= MaxDepth)
+        {
+            throw Corrupt(Position, $"JSON nested deeper than {MaxDepth} levels, where the reference's parser (serde_json) stops");
         }
         return _reader.TokenType;
     }

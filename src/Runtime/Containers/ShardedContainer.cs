@@ -150,6 +150,10 @@ internal sealed class ShardedContainer : IContainer
         Span<byte> head = stackalloc byte[16];
         head = head[..(int)Math.Min(head.Length, shard.Length)];
         shard.ReadExactly(0, head, "the file header");
+        if (SafetensorsContainer.HasSignature(shard) || SafetensorsContainer.LooksDamaged(head))
+        {
+            return SafetensorsContainer.Open(shard, limits);
+        }
         if (head.StartsWith("PK\x03\x04"u8))
         {
             return ZipContainer.Open(shard, limits);
@@ -157,10 +161,6 @@ internal sealed class ShardedContainer : IContainer
         if (head.StartsWith(LegacyContainer.Signature))
         {
             return LegacyContainer.Open(shard, limits);
-        }
-        if (SafetensorsContainer.HasSignature(head, shard.Length, strict: false) || SafetensorsContainer.HasSignature(head, shard.Length, strict: true))
-        {
-            return SafetensorsContainer.Open(shard, limits);
         }
         throw new CheckpointFormatException(shard.Path,
             $"a shard of {index.Path} must be a safetensors file or a torch.save checkpoint, and this is neither");
@@ -220,6 +220,11 @@ internal sealed class ShardedContainer : IContainer
                 throw NotAnIndex(index, $"it is not valid JSON ({e.Message})");
             }
             throw new CheckpointCorruptException(index.Path, $"the sharded checkpoint index is not valid JSON: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // GetString on an escaped lone surrogate ("\ud800"): no safetensors name can hold one.
+            throw new CheckpointCorruptException(index.Path, $"the sharded checkpoint index holds a string that escapes a lone UTF-16 surrogate: {e.Message}", e);
         }
         if (weightMap is null)
         {

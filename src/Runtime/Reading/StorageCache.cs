@@ -10,7 +10,7 @@ namespace StateDict.Reading;
 /// Gives each storage's elements once, on first use, and keeps them: tensors sharing a storage (tied weights, views)
 /// share the buffer. Depending on <see cref="TensorMemory"/> the bytes are read into a managed array, read into a
 /// huge-page arena, or not read at all (a view of the memory-mapped file). Bytes are swapped to the machine's order
-/// and bools validated on the copy paths; mapped storages are only those that need neither.
+/// on the copy paths; mapped storages are only those that need no swapping.
 /// </summary>
 internal sealed unsafe class StorageCache : IDisposable
 {
@@ -59,7 +59,7 @@ internal sealed unsafe class StorageCache : IDisposable
 
     /// <summary>
     /// Reads bytes [<paramref name="byteStart"/>, + <c>destination.Length</c>) of a storage straight from the file, without
-    /// loading the rest of it (slices): swapped to the machine's order and bools checked, like a full load.
+    /// loading the rest of it (slices): swapped to the machine's order, like a full load.
     /// </summary>
     public void ReadRange(StorageRef storage, long byteStart, Span<byte> destination)
     {
@@ -81,7 +81,7 @@ internal sealed unsafe class StorageCache : IDisposable
     }
 
     private bool IsMappable(StorageRef storage, StorageLocation location) =>
-        !location.Compressed && !_container.BigEndian && storage.DType!.Value != DType.Bool;
+        !location.Compressed && !_container.BigEndian;
 
     private StorageBuffer Load<T>(StorageRef storage) where T : unmanaged
     {
@@ -116,7 +116,7 @@ internal sealed unsafe class StorageCache : IDisposable
         return new StorageBuffer(pointer, bytes, _arena.Region);
     }
 
-    /// <summary>Reads one chunk of a storage straight into its final place, then fixes byte order and checks bools.</summary>
+    /// <summary>Reads one chunk of a storage straight into its final place, then fixes byte order. Bool bytes are kept as stored, 0, 1 or any other (see <see cref="DType.Bool"/>).</summary>
     private void Fill(StorageRef storage, StorageLocation location, Span<byte> destination, long start)
     {
         _container.ReadStorage(location, start, destination);
@@ -124,10 +124,6 @@ internal sealed unsafe class StorageCache : IDisposable
         if (_container.BigEndian)
         {
             SwapBytes(destination, dtype);
-        }
-        if (dtype == DType.Bool && destination.IndexOfAnyExcept((byte)0, (byte)1) is var bad and >= 0)
-        {
-            throw new CheckpointCorruptException(_file.Path, $"bool storage '{storage.Key}' holds the byte {destination[bad]} at element {start + bad}; bools must be 0 or 1");
         }
     }
 

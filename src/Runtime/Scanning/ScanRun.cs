@@ -33,11 +33,22 @@ internal sealed partial class ScanRun(string path, CheckpointLimits limits)
         int length = (int)Math.Min(head.Length, file.Length);
         file.ReadExactly(0, head[..length], "the file header");
         head = head[..length];
+        bool safetensors = SafetensorsContainer.HasSignature(file);
         if (head.StartsWith("PK\x03\x04"u8))
         {
-            return new ArchiveScan(this, file, part, depth).Run();
+            // torch.load takes any file that starts so for a zip archive, even a valid safetensors file whose header
+            // length reads "PK\x03\x04": such a file is plain safetensors only if it is no zip and hid no pickle.
+            int found = _pickles.Count;
+            try
+            {
+                return new ArchiveScan(this, file, part, depth).Run();
+            }
+            catch (CheckpointException e) when (safetensors && e is not CheckpointUnsafeException && _pickles.Count == found)
+            {
+                return "safetensors";
+            }
         }
-        if (SafetensorsContainer.HasSignature(head, file.Length, strict: true))
+        if (safetensors)
         {
             return "safetensors";
         }

@@ -131,7 +131,16 @@ internal static class SafetensorsWriter
             json.Append(CultureInfo.InvariantCulture, $":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(',', tensor.Shape)}],\"data_offsets\":[{begin},{end}]}}");
         }
         json.Append('}');
-        byte[] text = Encoding.UTF8.GetBytes(json.ToString());
+        byte[] text;
+        try
+        {
+            text = StrictUtf8.GetBytes(json.ToString());
+        }
+        catch (EncoderFallbackException e)
+        {
+            // Encoding.UTF8 would write U+FFFD instead: a name changed silently, perhaps into another's.
+            throw new NotSupportedException($"a tensor name or metadata string holds a lone UTF-16 surrogate (0x{(int)e.CharUnknown:X4}), which a safetensors header (UTF-8 JSON) cannot hold", e);
+        }
         int padded = (text.Length + 7) / 8 * 8;
         if (padded > MaxHeaderBytes)
         {
@@ -188,6 +197,8 @@ internal static class SafetensorsWriter
         a.StorageOffset == b.StorageOffset && a.Shape.SequenceEqual(b.Shape) && a.Strides.SequenceEqual(b.Strides);
 
     /// <summary>A JSON string as serde_json writes it: only '"', '\\' and control characters escaped.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static void AppendString(StringBuilder json, string value)
     {
         json.Append('"');

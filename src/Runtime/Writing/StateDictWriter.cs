@@ -281,10 +281,6 @@ public sealed class StateDictWriter
         {
             throw new ArgumentException($"'{key}': {dtype.Name()} [{string.Join(", ", shape.ToArray())}] needs {expected} bytes, got {data.Length}", nameof(data));
         }
-        if (dtype == DType.Bool && data.IndexOfAnyExcept((byte)0, (byte)1) is var bad and >= 0)
-        {
-            throw new ArgumentException($"'{key}': bool element {bad} is the byte {data[bad]}; bools must be 0 or 1", nameof(data));
-        }
         return [.. shape];
     }
 

@@ -84,13 +84,6 @@ public class SafetensorsHostileTests
     }
 
     [Fact]
-    public void A_header_that_does_not_start_with_a_brace_is_not_taken_for_safetensors()
-    {
-        var e = Read.Fails<CheckpointFormatException>(SafetensorsFile.Build(""" {"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", Four), "not a PyTorch checkpoint");
-        Assert.DoesNotContain("safetensors", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void A_tensor_entry_that_is_not_an_object_is_corrupt_at_its_byte()
     {
         Read.Fails<CheckpointCorruptException>(SafetensorsFile.Build("""{"a":[1]}""", []), "safetensors header byte 13: tensor 'a' must be an object, not an array");
@@ -157,15 +150,6 @@ public class SafetensorsHostileTests
         Assert.Contains("more than 2 tensors (CheckpointLimits.MaxEntries)", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void JSON_nested_past_64_levels_in_an_unknown_field_is_corrupt()
-    {
-        string deep = new string('[', 100) + new string(']', 100);
-        string header = $$$"""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16],"x":{{{deep}}}}}""";
-
-        Read.Fails<CheckpointCorruptException>(SafetensorsFile.Build(header, Four), "is not valid JSON");
-    }
-
     // ------------------------------------------------------------------ dtypes
 
     [Fact]
@@ -202,18 +186,6 @@ public class SafetensorsHostileTests
     {
         Read.Fails<CheckpointCorruptException>(SafetensorsFile.Build("""{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}""", new byte[2]),
             "tensor 'a': shape [3] of F4 (4-bit elements) does not end on a byte boundary");
-    }
-
-    [Theory]
-    [InlineData(TensorMemory.Managed)]
-    [InlineData(TensorMemory.NativeArena)]
-    [InlineData(TensorMemory.MemoryMapped)]
-    public void A_bool_byte_other_than_0_or_1_is_corrupt_in_every_memory_mode(TensorMemory memory)
-    {
-        using var file = new TempFile(SafetensorsFile.Build("""{"b":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}}""", [1, 0, 2]), ".safetensors");
-
-        var e = Assert.Throws<CheckpointCorruptException>(() => Read.All(file.Path, new LoadOptions { Memory = memory }));
-        Assert.Contains("bool storage 'b' holds the byte 2 at element 2", e.Message, StringComparison.Ordinal);
     }
 
     // ------------------------------------------------------------------ offsets and sizes
@@ -313,7 +285,7 @@ public class SafetensorsHostileTests
     [Fact]
     public void A_file_shorter_than_the_length_field_is_not_a_checkpoint()
     {
-        Read.Fails<CheckpointFormatException>([0x10, 0, 0, 0], "not a PyTorch checkpoint");
+        Read.Fails<CheckpointFormatException>([0x10, 0, 0, 0], "not a PyTorch checkpoint: the file has only 4 bytes");
     }
 
     // ------------------------------------------------------------------ what the format allows
@@ -446,6 +418,16 @@ public class SafetensorsHostileTests
         var e = Assert.Throws<CheckpointCorruptException>(() => Read.All(folder.Index));
         Assert.StartsWith($"{folder.Index}: index byte ", e.Message, StringComparison.Ordinal);
         Assert.Contains($"refused: the shard path '{shard.Replace("\\\\", "\\", StringComparison.Ordinal)}' {problem}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_index_key_with_an_escaped_lone_surrogate_is_corrupt_not_a_crash()
+    {
+        using var folder = ShardFolder.Copy();
+        folder.WriteIndex("""{"metadata":{},"weight_map":{"fc1.weight\ud800":"model-00001-of-00002.safetensors"}}""");
+
+        var e = Assert.Throws<CheckpointCorruptException>(() => Checkpoint.Open(folder.Index));
+        Assert.Contains("escapes a lone UTF-16 surrogate", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -162,11 +162,30 @@ public sealed class StateDictWriterTests : IDisposable
         var writer = new StateDictWriter().Add<float>("w", [2], [1f, 2f]);
         Assert.Throws<ArgumentException>(() => writer.Add("x", DType.Float32, [3], new byte[8]));
         Assert.Throws<ArgumentException>(() => writer.Add("x", DType.Float32, [-1], ReadOnlySpan<byte>.Empty));
-        Assert.Throws<ArgumentException>(() => writer.Add("b", DType.Bool, [2], new byte[] { 0, 2 }));
         Assert.Throws<ArgumentException>(() => writer.Add<float>("w", [1], [1f]));
         Assert.Throws<ArgumentException>(() => writer.AddValue("list", new List<int>()));
         Assert.Throws<KeyNotFoundException>(() => writer.Tie("t", "missing"));
         Assert.Throws<ArgumentException>(() => new StateDictWriter().Add<float>("__metadata__", [1], [1f]).Save(PathOf("m.safetensors")));
+    }
+
+    [Theory]
+    [InlineData("bools.pth")]
+    [InlineData("bools.safetensors")]
+    public void Bool_bytes_other_than_0_or_1_are_written_as_given_as_torch_save_and_the_crate_write_them(string name)
+    {
+        new StateDictWriter().Add("b", DType.Bool, [4], new byte[] { 0, 2, 255, 1 }).Save(PathOf(name));
+
+        using var checkpoint = Checkpoint.Open(PathOf(name));
+        Assert.Equal(new byte[] { 0, 2, 255, 1 }, checkpoint.ReadBytes("b").ToArray());
+    }
+
+    [Fact]
+    public void A_name_with_a_lone_surrogate_is_refused_in_safetensors_rather_than_changed()
+    {
+        var writer = new StateDictWriter().Add<float>("w\ud800", [1], [1f]);
+
+        var e = Assert.Throws<NotSupportedException>(() => writer.Save(PathOf("surrogate.safetensors")));
+        Assert.Contains("lone UTF-16 surrogate (0xD800)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
