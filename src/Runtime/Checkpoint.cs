@@ -122,6 +122,7 @@ public sealed class Checkpoint : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckElementType<T>(tensor);
+        ThrowIfMeta(tensor);
         if (tensor.ElementCount == 0)
         {
             return new TensorView<T>(tensor, ReadOnlyMemory<T>.Empty);
@@ -133,18 +134,40 @@ public sealed class Checkpoint : IDisposable
         }
         var storage = _storages.Get<T>(tensor.Storage.Root);
         long start = tensor.Storage.ElementOffset + tensor.StorageOffset;
+        if (tensor.IsConjugate || tensor.IsNegative)
+        {
+            // A conj/neg view is never zero-copy: its values are the stored ones transformed.
+            var values = tensor.IsContiguous
+                ? storage.Span<T>(start, (int)tensor.ElementCount).ToArray()
+                : StridedCopy.Gather(storage.Span<T>(start, ViewExtent(tensor)), 0, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount);
+            ViewSigns.Apply(values.AsSpan(), tensor.IsConjugate, tensor.IsNegative);
+            return new TensorView<T>(tensor, values);
+        }
         if (tensor.IsContiguous)
         {
             return new TensorView<T>(tensor, storage.Slice<T>(start, (int)tensor.ElementCount));
         }
-        // Only the part of the storage the view can address is needed for the gather.
+        var source = storage.Span<T>(start, ViewExtent(tensor));
+        return new TensorView<T>(tensor, StridedCopy.Gather(source, 0, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount));
+    }
+
+    /// <summary>Only the part of the storage a strided view can address is needed for the gather.</summary>
+    private static int ViewExtent(TensorInfo tensor)
+    {
         long extent = 1;
         for (int d = 0; d < tensor.Shape.Length; d++)
         {
             extent += (tensor.Shape[d] - 1) * tensor.Strides[d];
         }
-        var source = storage.Span<T>(start, checked((int)extent));
-        return new TensorView<T>(tensor, StridedCopy.Gather(source, 0, tensor.Shape.AsSpan(), tensor.Strides.AsSpan(), tensor.ElementCount));
+        return checked((int)extent);
+    }
+
+    private void ThrowIfMeta(TensorInfo tensor)
+    {
+        if (tensor.IsMeta)
+        {
+            throw new CheckpointFormatException(Path, $"'{tensor.Key}' is a meta tensor: it has a shape and dtype but no data");
+        }
     }
 
     /// <summary>
@@ -161,8 +184,10 @@ public sealed class Checkpoint : IDisposable
         }
         ArgumentOutOfRangeException.ThrowIfNegative(elementOffset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(elementOffset + destination.Length, tensor.ElementCount, nameof(destination));
+        ThrowIfMeta(tensor);
         var storage = _storages.Get<T>(tensor.Storage.Root);
         storage.Span<T>(tensor.Storage.ElementOffset + tensor.StorageOffset + elementOffset, destination.Length).CopyTo(destination);
+        ViewSigns.Apply(destination, tensor.IsConjugate, tensor.IsNegative);
     }
 
     /// <summary>
@@ -180,7 +205,7 @@ public sealed class Checkpoint : IDisposable
     public void Preload(IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var storages = Tensors.Values.GroupBy(t => t.StorageKey).Select(g => g.First()).ToList();
+        var storages = Tensors.Values.Where(t => !t.IsMeta).GroupBy(t => t.StorageKey).Select(g => g.First()).ToList();
         long totalBytes = storages.Sum(t => t.Storage.Root.ByteLength);
         long doneBytes = 0;
         int doneTensors = 0;

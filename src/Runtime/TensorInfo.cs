@@ -56,14 +56,34 @@ public sealed class TensorInfo
     /// <summary>True when the strides are row-major for the shape, so the bytes can be handed out without a copy.</summary>
     public bool IsContiguous { get; }
 
-    /// <summary>The storage record holding the bytes (its key within the checkpoint).</summary>
+    /// <summary>The storage record holding the bytes (its key within the checkpoint); empty for a meta tensor.</summary>
     public string StorageKey => Storage.Root.Key;
+
+    /// <summary>
+    /// True for a conjugate view of a complex tensor (torch ≥ 2.0 saves <c>z.conj()</c> as <c>z</c>'s storage plus
+    /// <c>{'conj': True}</c>). Reading applies it, as <c>torch.load</c> does: imaginary parts come back negated, in a copy.
+    /// </summary>
+    public bool IsConjugate { get; internal init; }
+
+    /// <summary>
+    /// True for a negative view (torch ≥ 2.0 saves e.g. <c>z.conj().imag</c> as the stored values plus <c>{'neg': True}</c>).
+    /// Reading applies it, as <c>torch.load</c> does: values come back negated, in a copy.
+    /// </summary>
+    public bool IsNegative { get; internal init; }
+
+    /// <summary>
+    /// True for a tensor on PyTorch's <c>meta</c> device: it has a dtype, shape and strides but no data, so it cannot be read.
+    /// </summary>
+    public bool IsMeta { get; internal init; }
 
     internal StorageSlice Storage { get; }
 
     /// <summary>Returns a copy under another key (used when a prefix is selected or stripped).</summary>
     internal TensorInfo WithKey(string key) =>
-        new(key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage);
+        new(key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage)
+        {
+            IsConjugate = IsConjugate, IsNegative = IsNegative, IsMeta = IsMeta,
+        };
 
     /// <inheritdoc/>
     public override string ToString() => $"{Key}: {DType.Name()} [{string.Join(", ", Shape)}]";

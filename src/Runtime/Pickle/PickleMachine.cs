@@ -159,9 +159,9 @@ internal sealed class PickleMachine
             case PickleOpcode.Float: Push(PickleText.ParseFloatLine(r.ReadLine("FLOAT"), at, src)); break;
 
             // Strings and bytes
-            case PickleOpcode.BinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
-            case PickleOpcode.ShortBinUnicode: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
-            case PickleOpcode.BinUnicode8: Push(Utf8(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
+            case PickleOpcode.BinUnicode: Push(Unicode(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
+            case PickleOpcode.ShortBinUnicode: Push(Unicode(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
+            case PickleOpcode.BinUnicode8: Push(Unicode(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
             case PickleOpcode.Unicode: Push(PickleText.RawUnicodeEscape(r.ReadLine("UNICODE"), at, src)); break;
             case PickleOpcode.BinString: Push(Utf8(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
             case PickleOpcode.ShortBinString: Push(Utf8(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
@@ -352,6 +352,31 @@ internal sealed class PickleMachine
         {
             throw src.Corrupt(at, "string is not valid UTF-8");
         }
+    }
+
+    /// <summary>
+    /// The *BINUNICODE strings: UTF-8 decoded like CPython's <c>'surrogatepass'</c>, so a lone surrogate Python pickled
+    /// (bytes ED A0–BF 80–BF) comes back as that lone UTF-16 code unit, which a .NET string may hold.
+    /// </summary>
+    private static string Unicode(ReadOnlySpan<byte> bytes, int at, PickleSource src)
+    {
+        if (bytes.IndexOf((byte)0xED) < 0)
+        {
+            return Utf8(bytes, at, src);
+        }
+        var text = new System.Text.StringBuilder(bytes.Length);
+        int run = 0;
+        for (int i = 0; i + 2 < bytes.Length; i++)
+        {
+            if (bytes[i] == 0xED && bytes[i + 1] is >= 0xA0 and <= 0xBF && bytes[i + 2] is >= 0x80 and <= 0xBF)
+            {
+                text.Append(Utf8(bytes[run..i], at, src));
+                text.Append((char)(0xD000 | ((bytes[i + 1] & 0x3F) << 6) | (bytes[i + 2] & 0x3F)));
+                run = i + 3;
+                i += 2;
+            }
+        }
+        return text.Append(Utf8(bytes[run..], at, src)).ToString();
     }
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>

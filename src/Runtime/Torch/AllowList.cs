@@ -14,6 +14,10 @@ internal static class AllowList
     public const string RebuildTensorV3 = "torch._utils._rebuild_tensor_v3";
     public const string RebuildParameter = "torch._utils._rebuild_parameter";
     public const string RebuildParameterWithState = "torch._utils._rebuild_parameter_with_state";
+    public const string RebuildMetaTensor = "torch._utils._rebuild_meta_tensor_no_storage";
+    public const string RebuildFromTypeV2 = "torch._tensor._rebuild_from_type_v2";
+    public const string Tensor = "torch.Tensor";
+    public const string Parameter = "torch.nn.parameter.Parameter";
     public const string OrderedDict = "collections.OrderedDict";
     public const string Size = "torch.Size";
     public const string Device = "torch.device";
@@ -50,8 +54,16 @@ internal static class AllowList
         "torch.QInt8Storage", "torch.QInt32Storage", "torch.QUInt8Storage", "torch.QUInt4x2Storage", "torch.QUInt2x4Storage",
     };
 
+    /// <summary>
+    /// The legacy typed tensor classes (<c>torch.FloatTensor</c>, …): pre-0.4 pickles build a tensor as
+    /// <c>torch.FloatTensor()</c> plus a BUILD state <c>(storage, offset, size, stride)</c>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, DType> TensorTypes =
+        StorageTypes.ToDictionary(p => p.Key.Replace("Storage", "Tensor", StringComparison.Ordinal), p => p.Value);
+
     private static readonly HashSet<string> Others =
     [
+        RebuildMetaTensor, RebuildFromTypeV2, Tensor, Parameter,
         RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter, RebuildParameterWithState,
         OrderedDict, Size, Device, UntypedStorage, CodecsEncode, Set, FrozenSet, ByteArray, Complex,
     ];
@@ -59,6 +71,7 @@ internal static class AllowList
     public static bool IsAllowed(PyGlobal global) =>
         Others.Contains(global.FullName)
         || StorageTypes.ContainsKey(global.FullName)
+        || TensorTypes.ContainsKey(global.FullName)
         || QuantizedStorageTypes.Contains(global.FullName)
         || TryDType(global, out _);
 
