@@ -150,9 +150,10 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"the storage argument is a {PyValue.TypeName(args[0])}, not a storage reference");
         }
+        DType? viewed = null;
         if (name == "_rebuild_tensor_v3")
         {
-            BindDType(call, key, slice.Root, args[6]);
+            viewed = BindDType(call, key, slice.Root, args[6]);
         }
         else if (slice.Root.Untyped)
         {
@@ -170,7 +171,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         }
         long count = CheckExtent(call, key, shape, strides, offset, slice);
         var (conjugate, negative) = args.Length > expected ? ViewMetadata(call, key, args[expected]) : (false, false);
-        var dtype = slice.Root.DType!.Value;
+        var dtype = viewed ?? slice.Root.DType!.Value;
         if (!Reading.ViewSigns.Supports(dtype, conjugate, negative))
         {
             throw Unsupported(call, key, $"{(conjugate ? "conjugate" : "negative")} {dtype.Name()}");
@@ -204,11 +205,17 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         return (conjugate, negative);
     }
 
-    private void BindDType(PyCall call, string key, StorageRef storage, object dtypeArg)
+    /// <summary>The dtype a v3 rebuild views its (untyped) storage as; an empty storage may be viewed as several.</summary>
+    private DType BindDType(PyCall call, string key, StorageRef storage, object dtypeArg)
     {
         if (dtypeArg is not PyGlobal g || !AllowList.TryDType(g, out var dtype))
         {
             throw Fail(call, key, $"the dtype argument is a {PyValue.TypeName(dtypeArg)}, not a torch dtype");
+        }
+        if (storage.Size == 0)
+        {
+            storage.DType ??= dtype;
+            return dtype;
         }
         if (storage.DType is { } bound && bound != dtype)
         {
@@ -219,6 +226,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
             throw Fail(call, key, $"storage '{storage.Key}' has {storage.Size} bytes, not a whole number of {dtype.Name()} elements");
         }
         storage.DType = dtype;
+        return dtype;
     }
 
     private ImmutableArray<long> Dimensions(PyCall call, string key, object value, string what)
