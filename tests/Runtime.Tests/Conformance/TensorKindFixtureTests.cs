@@ -158,7 +158,7 @@ public class TensorKindFixtureTests
 
         Assert.Equal(new long[] { 16, 16 }, checkpoint.Tensors["f4"].Shape.ToArray());   // [16, 32] float4 values = [16, 16] pairs
         Assert.Equal((0.5f, 6f), (f4[0x71].First, f4[0x71].Second)); // byte 0x71: low nibble 1 (0.5), high 7 (6)
-        // bytes FF 0F 81 = word 0x810FFF: codes 0x3F (-28), 0x3F (-28), 0x10 (1.0), 0x20 (-0.0)
-        Assert.Equal(new[] { -28f, -28f, 1f, -0f }, new[] { f6[0][0], f6[0][1], f6[0][2], f6[0][3] });
+        // bytes FF 0F 81 = word 0x810FFF: codes 0x3F (-28), 0x3F (-28), 0x10 (exponent 4: 2^(4-3) = 2), 0x20 (-0.0)
+        Assert.Equal(new[] { -28f, -28f, 2f, -0f }, new[] { f6[0][0], f6[0][1], f6[0][2], f6[0][3] });
     }
 }
