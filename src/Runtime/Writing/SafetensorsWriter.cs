@@ -44,6 +44,10 @@ internal static class SafetensorsWriter
             throw new NotSupportedException(
                 $"safetensors has no dtype for {string.Join(", ", unsupported)}; save these as .pth, or convert them (e.g. complex128 to complex64) first");
         }
+        if (tensors.FirstOrDefault(t => t.IsMeta) is { } meta)
+        {
+            throw new NotSupportedException($"'{meta.Key}' is a meta tensor (no data); safetensors has no way to store one: save as .pth");
+        }
         if (tensors.FirstOrDefault(t => t.Key == "__metadata__") is { } reserved)
         {
             throw new ArgumentException("'__metadata__' is reserved in safetensors headers and cannot name a tensor");
