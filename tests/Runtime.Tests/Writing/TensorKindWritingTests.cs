@@ -84,6 +84,17 @@ public sealed class TensorKindWritingTests : IDisposable
         Assert.Contains("torch has no dtype for float6_", e.Message);
     }
 
+    [Fact]
+    public void Strings_with_lone_surrogates_are_written_back_as_Python_pickles_them()
+    {
+        string path = SaveAgain("kinds/surrogates.pth", ".pth");
+
+        using var written = Checkpoint.Open(path);
+        Assert.Equal("a\ud800b", written.Values["lone"]);
+        Assert.Equal("\udfff", written.Values["low"]);
+        Assert.Equal("x\ud83d\ude00", written.Values["pair"]);
+    }
+
     [TorchFact]
     public void PyTorch_1_13_loads_written_conj_and_meta_tensors_with_weights_only()
     {
