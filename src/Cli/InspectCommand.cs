@@ -39,7 +39,9 @@ internal static class InspectCommand
     }
 
     private static Dictionary<string, string> Hashes(Checkpoint checkpoint) =>
-        checkpoint.Tensors.Keys.ToDictionary(k => k, k => Convert.ToHexStringLower(SHA256.HashData(checkpoint.ReadBytes(k).Span)));
+        // A meta tensor has no data, so no hash.
+        checkpoint.Tensors.Values.Where(t => !t.IsMeta)
+            .ToDictionary(t => t.Key, t => Convert.ToHexStringLower(SHA256.HashData(checkpoint.ReadBytes(t.Key).Span)));
 
     private static void WriteJson(TextWriter output, Checkpoint checkpoint, Dictionary<string, string>? hashes)
     {
@@ -56,9 +58,13 @@ internal static class InspectCommand
             writer.WriteString("dtype", info.DType.Name());
             JsonValues.WriteShape(writer, "shape", info.Shape);
             WriteKind(writer, checkpoint, info);
-            if (hashes is not null)
+            if (info.IsMeta)
             {
-                writer.WriteString("sha256", hashes[info.Key]);
+                writer.WriteString("device", "meta");
+            }
+            if (hashes is not null && hashes.TryGetValue(info.Key, out var sha256))
+            {
+                writer.WriteString("sha256", sha256);
             }
             writer.WriteEndObject();
         }
@@ -79,8 +85,8 @@ internal static class InspectCommand
     {
         var rows = checkpoint.Tensors.Values.Select(t => new[]
         {
-            t.Key, t.DType.Name(), $"[{string.Join(", ", t.Shape)}]", t.ByteLength.ToString("N0", CultureInfo.InvariantCulture),
-            hashes?[t.Key] ?? "",
+            t.Key, t.IsMeta ? $"{t.DType.Name()} (meta, no data)" : t.DType.Name(), $"[{string.Join(", ", t.Shape)}]", t.ByteLength.ToString("N0", CultureInfo.InvariantCulture),
+            hashes?.GetValueOrDefault(t.Key) ?? "",
         }).ToList();
         string[] header = hashes is null ? ["key", "dtype", "shape", "bytes"] : ["key", "dtype", "shape", "bytes", "sha256"];
         output.WriteLine($"{checkpoint.Path} ({checkpoint.Format.ToString().ToLowerInvariant()} format)");

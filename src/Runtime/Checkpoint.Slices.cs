@@ -67,11 +67,18 @@ public sealed partial class Checkpoint
     private ReadOnlyMemory<T> ReadGeometry<T>(TensorInfo tensor, ViewGeometry view) where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfMeta(tensor);
         CheckSpanSize(tensor, view.Count);
         if (view.Count == 0)
         {
             return ReadOnlyMemory<T>.Empty;
         }
+        return WithViewSigns(tensor, ReadStored<T>(tensor, view));
+    }
+
+    /// <summary>The stored elements of a view (before any conj/neg bit is applied).</summary>
+    private ReadOnlyMemory<T> ReadStored<T>(TensorInfo tensor, ViewGeometry view) where T : unmanaged
+    {
         var storage = tensor.Storage.Root;
         if (_storages.Resident<T>(storage) is { } buffer)
         {

@@ -160,12 +160,33 @@ public sealed partial class Checkpoint : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckElementType<T>(tensor);
+        ThrowIfMeta(tensor);
         CheckSpanSize(tensor, tensor.ElementCount);
         if (tensor.ElementCount == 0)
         {
             return new TensorView<T>(tensor, ReadOnlyMemory<T>.Empty);
         }
-        return new TensorView<T>(tensor, ReadFrom<T>(_storages.Get<T>(tensor.Storage.Root), ViewGeometry.Of(tensor)));
+        return new TensorView<T>(tensor, WithViewSigns(tensor, ReadFrom<T>(_storages.Get<T>(tensor.Storage.Root), ViewGeometry.Of(tensor))));
+    }
+
+    /// <summary>A conj/neg view's values (never zero-copy: the stored ones transformed, in a copy); others as they are.</summary>
+    private static ReadOnlyMemory<T> WithViewSigns<T>(TensorInfo tensor, ReadOnlyMemory<T> values) where T : unmanaged
+    {
+        if (!tensor.IsConjugate && !tensor.IsNegative)
+        {
+            return values;
+        }
+        var copy = values.ToArray();
+        ViewSigns.Apply(copy.AsSpan(), tensor.IsConjugate, tensor.IsNegative);
+        return copy;
+    }
+
+    private void ThrowIfMeta(TensorInfo tensor)
+    {
+        if (tensor.IsMeta)
+        {
+            throw new CheckpointFormatException(Path, $"'{tensor.Key}' is a meta tensor: it has a shape and dtype but no data");
+        }
     }
 
     /// <summary>
@@ -182,8 +203,10 @@ public sealed partial class Checkpoint : IDisposable
         }
         ArgumentOutOfRangeException.ThrowIfNegative(elementOffset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(elementOffset + destination.Length, tensor.ElementCount, nameof(destination));
+        ThrowIfMeta(tensor);
         var storage = _storages.Get<T>(tensor.Storage.Root);
         storage.Span<T>(tensor.Storage.ElementOffset + tensor.StorageOffset + elementOffset, destination.Length).CopyTo(destination);
+        ViewSigns.Apply(destination, tensor.IsConjugate, tensor.IsNegative);
     }
 
     /// <summary>
@@ -201,7 +224,7 @@ public sealed partial class Checkpoint : IDisposable
     public void Preload(IProgress<LoadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var storages = Tensors.Values.GroupBy(t => t.StorageKey).Select(g => g.First()).ToList();
+        var storages = Tensors.Values.Where(t => !t.IsMeta).GroupBy(t => t.StorageKey).Select(g => g.First()).ToList();
         long totalBytes = storages.Sum(t => t.Storage.Root.ByteLength);
         long doneBytes = 0;
         int doneTensors = 0;

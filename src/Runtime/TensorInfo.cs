@@ -56,8 +56,25 @@ public sealed class TensorInfo
     /// <summary>True when the strides are row-major for the shape, so the bytes can be handed out without a copy.</summary>
     public bool IsContiguous { get; }
 
-    /// <summary>The storage record holding the bytes (its key within the checkpoint).</summary>
+    /// <summary>The storage record holding the bytes (its key within the checkpoint); empty for a meta tensor.</summary>
     public string StorageKey => Storage.Root.Key;
+
+    /// <summary>
+    /// True for a conjugate view of a complex tensor (torch ≥ 2.0 saves <c>z.conj()</c> as <c>z</c>'s storage plus
+    /// <c>{'conj': True}</c>). Reading applies it, as <c>torch.load</c> does: imaginary parts come back negated, in a copy.
+    /// </summary>
+    public bool IsConjugate { get; internal init; }
+
+    /// <summary>
+    /// True for a negative view (torch ≥ 2.0 saves e.g. <c>z.conj().imag</c> as the stored values plus <c>{'neg': True}</c>).
+    /// Reading applies it, as <c>torch.load</c> does: values come back negated, in a copy.
+    /// </summary>
+    public bool IsNegative { get; internal init; }
+
+    /// <summary>
+    /// True for a tensor on PyTorch's <c>meta</c> device: it has a dtype, shape and strides but no data, so it cannot be read.
+    /// </summary>
+    public bool IsMeta { get; internal init; }
 
     internal StorageSlice Storage { get; }
 
@@ -81,6 +98,7 @@ public sealed class TensorInfo
         new(key, DType, Shape, Strides, StorageOffset, ElementCount, IsParameter, Storage)
         {
             Layout = Layout, Owner = owner ?? Owner, Component = Component, QuantizedDType = QuantizedDType,
+            IsConjugate = IsConjugate, IsNegative = IsNegative, IsMeta = IsMeta,
         };
 
     /// <summary>This tensor as a component of the sparse or quantized tensor <paramref name="owner"/>.</summary>

@@ -25,6 +25,13 @@ namespace StateDict.Generator.Model
             ["uint64"] = ("UInt64", "ulong"),
             ["float8_e4m3fn"] = ("Float8E4M3FN", "global::StateDict.Float8E4M3FN"),
             ["float8_e5m2"] = ("Float8E5M2", "global::StateDict.Float8E5M2"),
+            ["complex32"] = ("Complex32", "global::StateDict.Complex32"),
+            ["float8_e4m3fnuz"] = ("Float8E4M3FNUZ", "global::StateDict.Float8E4M3FNUZ"),
+            ["float8_e5m2fnuz"] = ("Float8E5M2FNUZ", "global::StateDict.Float8E5M2FNUZ"),
+            ["float8_e8m0fnu"] = ("Float8E8M0FNU", "global::StateDict.Float8E8M0FNU"),
+            ["float4_e2m1fn_x2"] = ("Float4E2M1FNx2", "global::StateDict.Float4E2M1FNx2"),
+            ["float6_e2m3fn_x4"] = ("Float6E2M3x4", "global::StateDict.Float6E2M3x4"),
+            ["float6_e3m2fn_x4"] = ("Float6E3M2x4", "global::StateDict.Float6E3M2x4"),
         };
 
         private static readonly Dictionary<string, string> Aliases = new Dictionary<string, string>
@@ -37,6 +44,7 @@ namespace StateDict.Generator.Model
             ["short"] = "int16",
             ["cfloat"] = "complex64",
             ["cdouble"] = "complex128",
+            ["chalf"] = "complex32",
         };
 
         public static bool TryCanonical(string name, out string canonical)

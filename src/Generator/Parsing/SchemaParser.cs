@@ -93,6 +93,11 @@ namespace StateDict.Generator.Parsing
                     $"the entry for '{key}' must be an object {{\"dtype\": ..., \"shape\": [...]}}"));
                 return null;
             }
+            // A meta tensor ("device": "meta") has a dtype and shape but no data: it gets no property (docs/values.md).
+            if (spec["device"] is JsonString device && device.Value == "meta")
+            {
+                return null;
+            }
             string? dtype = null;
             if (!(spec["dtype"] is JsonString dtypeNode) || !DTypes.TryCanonical(dtypeNode.Value, out dtype))
             {

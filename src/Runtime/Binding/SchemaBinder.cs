@@ -27,7 +27,8 @@ public static class SchemaBinder
         options ??= new LoadOptions();
         var (prefix, detected) = ChoosePrefix(checkpoint, schema, options);
         var expected = new HashSet<string>(schema.Select(e => e.Key), StringComparer.Ordinal);
-        var unexpected = checkpoint.Tensors.Keys
+        // Meta tensors (no data) are never bound: the generator skips their schema entries.
+        var unexpected = checkpoint.Tensors.Values.Where(t => !t.IsMeta).Select(t => t.Key)
             .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !expected.Contains(k[prefix.Length..]))
             .Select(k => k[prefix.Length..])
             .ToList();

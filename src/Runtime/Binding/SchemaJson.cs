@@ -4,7 +4,10 @@ using System.Text.Json;
 
 namespace StateDict;
 
-/// <summary>The schema format the source generator reads: <c>{"format": "statedict-schema/1", "tensors": {key: {dtype, shape}}}</c>.</summary>
+/// <summary>
+/// The schema format the source generator reads: <c>{"format": "statedict-schema/1", "tensors": {key: {dtype, shape}}}</c>;
+/// a meta tensor's entry adds <c>"device": "meta"</c> (the generator gives it no property: it has no data).
+/// </summary>
 public static class SchemaJson
 {
     /// <summary>The value of the schema's <c>format</c> member.</summary>
@@ -22,7 +25,8 @@ public static class SchemaJson
         {
             text.Append(separator)
                 .Append("    \"").Append(JsonEncodedText.Encode(info.Key, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).Append("\": ")
-                .Append("{\"dtype\": \"").Append(info.DType.Name()).Append("\", \"shape\": [").Append(string.Join(", ", info.Shape)).Append("]}");
+                .Append("{\"dtype\": \"").Append(info.DType.Name()).Append("\", \"shape\": [").Append(string.Join(", ", info.Shape)).Append(']')
+                .Append(info.IsMeta ? ", \"device\": \"meta\"}" : "}");
             separator = ",\n";
         }
         text.Append(checkpoint.Tensors.Count == 0 ? "}\n}\n" : "\n  }\n}\n");

@@ -186,9 +186,21 @@ internal sealed class SafetensorsContainer : IContainer
         }
     }
 
-    private static TensorInfo Tensor(SafetensorsEntry entry, DType dtype, StorageRef storage)
+    private static TensorInfo Tensor(CheckpointFile file, SafetensorsEntry entry, DType dtype, StorageRef storage)
     {
         var shape = ImmutableArray.Create(entry.Shape);
+        int packed = dtype.PackedValues();
+        if (packed > 1)
+        {
+            // Sub-byte values are packed whole elements per byte group (DType.Float4E2M1FNx2, Float6E2M3x4): the last
+            // dimension counts elements, like torch.float4_e2m1fn_x2.
+            if (shape.Length == 0 || shape[^1] % packed != 0)
+            {
+                throw new CheckpointFormatException(file.Path,
+                    $"safetensors header byte {entry.At}: unsupported: {entry.DTypeCode} tensor '{SafetensorsHeader.Shorten(entry.Name)}' of shape [{string.Join(", ", shape)}]: StateDict reads packed {entry.DTypeCode} values in groups of {packed} along the last dimension");
+            }
+            shape = shape.SetItem(shape.Length - 1, shape[^1] / packed);
+        }
         var strides = new long[shape.Length];
         long step = 1;
         for (int d = shape.Length - 1; d >= 0; d--)
@@ -215,7 +227,7 @@ internal sealed class SafetensorsContainer : IContainer
             }
             long length = entry.End - entry.Begin;
             var storage = new StorageRef(entry.Name, dtype, length / dtype.ElementSize(), untyped: false, entry.At);
-            tensors.Add(Tensor(entry, dtype, storage));
+            tensors.Add(Tensor(file, entry, dtype, storage));
             declarations.Add(new StorageDecl(entry.Name, length, dtype.ElementSize(), entry.At));
             locations.Add(entry.Name, new StorageLocation(entry.Name, $"safetensors tensor '{SafetensorsHeader.Shorten(entry.Name)}'", dataStart + entry.Begin, length, Compressed: false));
         }
@@ -242,9 +254,12 @@ internal sealed class SafetensorsContainer : IContainer
         "F64" => (DType.Float64, 64),
         "I64" => (DType.Int64, 64),
         "U64" => (DType.UInt64, 64),
-        "F4" => (null, 4),
-        "F6_E2M3" or "F6_E3M2" => (null, 6),
-        "F8_E8M0" or "F8_E4M3FNUZ" or "F8_E5M2FNUZ" => (null, 8),
+        "F4" => (DType.Float4E2M1FNx2, 4),
+        "F6_E2M3" => (DType.Float6E2M3x4, 6),
+        "F6_E3M2" => (DType.Float6E3M2x4, 6),
+        "F8_E8M0" => (DType.Float8E8M0FNU, 8),
+        "F8_E4M3FNUZ" => (DType.Float8E4M3FNUZ, 8),
+        "F8_E5M2FNUZ" => (DType.Float8E5M2FNUZ, 8),
         _ => throw Corrupt(file, entry, $"dtype '{SafetensorsHeader.Shorten(entry.DTypeCode)}' is not a safetensors dtype"),
     };
 

@@ -29,6 +29,13 @@ internal static class DTypeDispatch
         DType.UInt64 => func.Invoke<ulong>(),
         DType.Float8E4M3FN => func.Invoke<Float8E4M3FN>(),
         DType.Float8E5M2 => func.Invoke<Float8E5M2>(),
+        DType.Complex32 => func.Invoke<Complex32>(),
+        DType.Float8E4M3FNUZ => func.Invoke<Float8E4M3FNUZ>(),
+        DType.Float8E5M2FNUZ => func.Invoke<Float8E5M2FNUZ>(),
+        DType.Float8E8M0FNU => func.Invoke<Float8E8M0FNU>(),
+        DType.Float4E2M1FNx2 => func.Invoke<Float4E2M1FNx2>(),
+        DType.Float6E2M3x4 => func.Invoke<Float6E2M3x4>(),
+        DType.Float6E3M2x4 => func.Invoke<Float6E3M2x4>(),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
     };
 }

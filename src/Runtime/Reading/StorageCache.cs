@@ -129,7 +129,7 @@ internal sealed unsafe class StorageCache : IDisposable
 
     private static void SwapBytes(Span<byte> bytes, DType dtype)
     {
-        int unit = dtype is DType.Complex64 or DType.Complex128 ? dtype.ElementSize() / 2 : dtype.ElementSize();
+        int unit = dtype is DType.Complex32 or DType.Complex64 or DType.Complex128 ? dtype.ElementSize() / 2 : dtype.ElementSize();
         switch (unit)
         {
             case 2: BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, ushort>(bytes), MemoryMarshal.Cast<byte, ushort>(bytes)); break;

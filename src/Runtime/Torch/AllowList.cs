@@ -17,6 +17,10 @@ internal static class AllowList
     public const string RebuildTensorV3 = "torch._utils._rebuild_tensor_v3";
     public const string RebuildParameter = "torch._utils._rebuild_parameter";
     public const string RebuildParameterWithState = "torch._utils._rebuild_parameter_with_state";
+    public const string RebuildMetaTensor = "torch._utils._rebuild_meta_tensor_no_storage";
+    public const string RebuildFromTypeV2 = "torch._tensor._rebuild_from_type_v2";
+    public const string Tensor = "torch.Tensor";
+    public const string Parameter = "torch.nn.parameter.Parameter";
     public const string OrderedDict = "collections.OrderedDict";
     public const string Counter = "collections.Counter";
     public const string Size = "torch.Size";
@@ -67,6 +71,13 @@ internal static class AllowList
     };
 
     /// <summary>
+    /// The legacy typed tensor classes (<c>torch.FloatTensor</c>, …): pre-0.4 pickles build a tensor as
+    /// <c>torch.FloatTensor()</c> plus a BUILD state <c>(storage, offset, size, stride)</c>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, DType> TensorTypes =
+        StorageTypes.ToDictionary(p => p.Key.Replace("Storage", "Tensor", StringComparison.Ordinal), p => p.Value);
+
+    /// <summary>
     /// Every other name <c>weights_only</c> accepts, by kind. One row per name, so that adding a reader for a kind
     /// (sparse, quantized) is a one-line change here.
     /// </summary>
@@ -89,14 +100,14 @@ internal static class AllowList
         ["torch.UntypedStorage"] = GlobalKind.Unsupported,
         ["torch.storage.TypedStorage"] = GlobalKind.Unsupported,
         ["torch.TypedStorage"] = GlobalKind.Unsupported,
-        ["torch.Tensor"] = GlobalKind.Unsupported,
-        ["torch.nn.parameter.Parameter"] = GlobalKind.Unsupported,
+        [Tensor] = GlobalKind.Tensor,
+        [Parameter] = GlobalKind.Tensor,
         [GetLayout] = GlobalKind.Data,
-        ["torch._tensor._rebuild_from_type_v2"] = GlobalKind.Unsupported,
+        [RebuildFromTypeV2] = GlobalKind.Tensor,
         [RebuildQTensor] = GlobalKind.Tensor,
         [RebuildSparseTensor] = GlobalKind.Tensor,
         [RebuildSparseCsrTensor] = GlobalKind.Tensor,
-        ["torch._utils._rebuild_meta_tensor_no_storage"] = GlobalKind.Unsupported,
+        [RebuildMetaTensor] = GlobalKind.Tensor,
         ["torch._utils._rebuild_wrapper_subclass"] = GlobalKind.Unsupported,
         ["torch._utils._rebuild_device_tensor_from_numpy"] = GlobalKind.Unsupported,
         ["torch._utils._rebuild_device_tensor_from_cpu_tensor"] = GlobalKind.Unsupported,
@@ -135,6 +146,10 @@ internal static class AllowList
         if (QuantizedStorageTypes.Contains(global.FullName))
         {
             return GlobalKind.Storage;
+        }
+        if (TensorTypes.ContainsKey(global.FullName))
+        {
+            return GlobalKind.Tensor;
         }
         bool cuda = global.Module == "torch.cuda";
         if ((global.Module is "torch" or "torch.cuda" && TensorClassNames.Contains(global.Name))

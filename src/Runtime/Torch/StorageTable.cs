@@ -167,6 +167,13 @@ internal sealed class StorageTable
         }
         if (_byKey.TryGetValue(key, out var existing))
         {
+            // torch.load keeps the first typed storage it builds for a key and gives it to every later reference, so
+            // an empty storage saved under two dtypes (torch.save allows that: there is no data to disagree on) reads
+            // as the first dtype. Non-empty storages must agree (torch.save refuses to write anything else).
+            if (size == 0 && existing.Size == 0 && existing.Untyped == untyped)
+            {
+                return existing;
+            }
             if (existing.Untyped != untyped || existing.DType != dtype || existing.Quantized != quantized || existing.Size != size)
             {
                 throw source.Corrupt(at, $"storage '{key}' is declared twice with different types or sizes");

@@ -103,15 +103,53 @@ internal sealed class PickleWriter
         {
             return;
         }
-        int length = Encoding.UTF8.GetByteCount(value);
+        bool surrogates = value.AsSpan().IndexOfAnyInRange('\ud800', '\udfff') >= 0;
+        int length = surrogates ? SurrogatePassLength(value) : Encoding.UTF8.GetByteCount(value);
         Span<byte> header = stackalloc byte[5];
         header[0] = (byte)PickleOpcode.BinUnicode;
         BinaryPrimitives.WriteUInt32LittleEndian(header[1..], (uint)length);
         Write(header);
         var bytes = length <= 1024 ? stackalloc byte[length] : new byte[length];
-        Encoding.UTF8.GetBytes(value, bytes);
+        if (surrogates)
+        {
+            SurrogatePassBytes(value, bytes);
+        }
+        else
+        {
+            Encoding.UTF8.GetBytes(value, bytes);
+        }
         Write(bytes);
         Put(identity ?? new object());
+    }
+
+    // UTF-8 as CPython's pickle writes str ('surrogatepass'): a lone surrogate becomes its own 3-byte sequence
+    // (ED A0 80 for U+D800) instead of U+FFFD, so strings read with lone surrogates are written back unchanged.
+    private static int SurrogatePassLength(string value) => SurrogatePassBytes(value, default);
+
+    private static int SurrogatePassBytes(string value, Span<byte> destination)
+    {
+        int at = 0;
+        for (int i = 0; i < value.Length; i++)
+        {
+            bool pair = char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]);
+            int count = pair ? Encoding.UTF8.GetByteCount(value.AsSpan(i, 2)) : char.IsSurrogate(value[i]) ? 3 : Encoding.UTF8.GetByteCount(value.AsSpan(i, 1));
+            if (!destination.IsEmpty)
+            {
+                if (!pair && char.IsSurrogate(value[i]))
+                {
+                    destination[at] = 0xED;
+                    destination[at + 1] = (byte)(0x80 | ((value[i] >> 6) & 0x3F));
+                    destination[at + 2] = (byte)(0x80 | (value[i] & 0x3F));
+                }
+                else
+                {
+                    Encoding.UTF8.GetBytes(value.AsSpan(i, pair ? 2 : 1), destination[at..]);
+                }
+            }
+            at += count;
+            i += pair ? 1 : 0;
+        }
+        return at;
     }
 
     /// <summary><c>GLOBAL 'module name'</c>, memoized; a BINGET when written before.</summary>

@@ -20,30 +20,18 @@ internal static class SafetensorsWriter
     /// <summary>The reference Dtype enum, in its order (increasing alignment).</summary>
     private static readonly string[] DTypeOrder =
     [
-        "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "I16", "U16", "F16", "BF16",
+        "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16",
         "I32", "U32", "F32", "C64", "F64", "I64", "U64",
     ];
 
-    public static string? Name(DType dtype) => dtype switch
-    {
-        DType.Bool => "BOOL",
-        DType.UInt8 => "U8",
-        DType.Int8 => "I8",
-        DType.Float8E5M2 => "F8_E5M2",
-        DType.Float8E4M3FN => "F8_E4M3",
-        DType.Int16 => "I16",
-        DType.UInt16 => "U16",
-        DType.Float16 => "F16",
-        DType.BFloat16 => "BF16",
-        DType.Int32 => "I32",
-        DType.UInt32 => "U32",
-        DType.Float32 => "F32",
-        DType.Complex64 => "C64",
-        DType.Float64 => "F64",
-        DType.Int64 => "I64",
-        DType.UInt64 => "U64",
-        _ => null, // complex128: the format has no such dtype
-    };
+    /// <summary>The dtype code; null for complex128 and complex32, which the format lacks.</summary>
+    public static string? Name(DType dtype) => dtype.SafetensorsName();
+
+    /// <summary>The header's shape: values, not packed elements (a float4 pair is two values of the last dimension).</summary>
+    private static IEnumerable<long> HeaderShape(TensorEntry tensor) =>
+        tensor.DType.PackedValues() == 1 || tensor.Shape.Length == 0
+            ? tensor.Shape
+            : tensor.Shape.Select((d, i) => i == tensor.Shape.Length - 1 ? d * tensor.DType.PackedValues() : d);
 
     /// <summary>What will be written: the tensors in file order with their offsets, and the full metadata.</summary>
     public sealed record Plan(IReadOnlyList<(TensorEntry Tensor, string DType, long Begin, long End)> Tensors, SortedDictionary<string, string> Metadata, byte[] Header);
@@ -55,6 +43,10 @@ internal static class SafetensorsWriter
         {
             throw new NotSupportedException(
                 $"safetensors has no dtype for {string.Join(", ", unsupported)}; save these as .pth, or convert them (e.g. complex128 to complex64) first");
+        }
+        if (tensors.FirstOrDefault(t => t.IsMeta) is { } meta)
+        {
+            throw new NotSupportedException($"'{meta.Key}' is a meta tensor (no data); safetensors has no way to store one: save as .pth");
         }
         if (tensors.FirstOrDefault(t => t.Key == "__metadata__") is { } reserved)
         {
@@ -128,7 +120,7 @@ internal static class SafetensorsWriter
             }
             first = false;
             AppendString(json, tensor.Key);
-            json.Append(CultureInfo.InvariantCulture, $":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(',', tensor.Shape)}],\"data_offsets\":[{begin},{end}]}}");
+            json.Append(CultureInfo.InvariantCulture, $":{{\"dtype\":\"{dtype}\",\"shape\":[{string.Join(',', HeaderShape(tensor))}],\"data_offsets\":[{begin},{end}]}}");
         }
         json.Append('}');
         byte[] text;

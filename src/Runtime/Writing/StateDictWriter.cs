@@ -55,6 +55,11 @@ public sealed class StateDictWriter
         var sources = new Dictionary<StorageRef, CheckpointStorageSource>(ReferenceEqualityComparer.Instance);
         foreach (var tensor in checkpoint.Tensors.Values)
         {
+            if (tensor.IsMeta || tensor.IsConjugate || tensor.IsNegative)
+            {
+                writer.AddEntry(Materialized(checkpoint, tensor));
+                continue;
+            }
             var root = tensor.Storage.Root;
             if (!sources.TryGetValue(root, out var source))
             {
@@ -72,6 +77,23 @@ public sealed class StateDictWriter
             writer._sourceMetadata = checkpoint.Metadata;
         }
         return writer;
+    }
+
+    /// <summary>
+    /// A meta tensor as itself (no data); a conj/neg view as a plain tensor of the values it reads as (what
+    /// <c>resolve_conj()</c>/<c>resolve_neg()</c> give), since torch 1.13 cannot load the view bits.
+    /// </summary>
+    private static TensorEntry Materialized(Checkpoint checkpoint, TensorInfo tensor)
+    {
+        if (tensor.IsMeta)
+        {
+            return new TensorEntry(tensor.Key, new MemoryStorageSource(tensor.DType, ReadOnlyMemory<byte>.Empty), 0, tensor.Shape, tensor.Strides, tensor.IsParameter)
+            {
+                IsMeta = true,
+            };
+        }
+        var bytes = checkpoint.ReadBytes(tensor.Key);
+        return new TensorEntry(tensor.Key, new MemoryStorageSource(tensor.DType, bytes), 0, tensor.Shape, RowMajor(tensor.Shape), tensor.IsParameter);
     }
 
     /// <summary>

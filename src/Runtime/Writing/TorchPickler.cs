@@ -119,6 +119,23 @@ internal sealed class TorchPickler
 
     private void WriteRebuild(TensorEntry tensor, bool requiresGrad, object? identity = null)
     {
+        if (tensor.IsMeta)
+        {
+            // torch._tensor's reduction of a meta tensor: (_rebuild_meta_tensor_no_storage, (dtype, size, stride, requires_grad)).
+            _pickle.Global("torch._utils", "_rebuild_meta_tensor_no_storage");
+            _pickle.BeginTuple(4);
+            _pickle.Global("torch", tensor.DType.Name());
+            _pickle.IntTuple(tensor.Shape);
+            _pickle.IntTuple(tensor.Strides);
+            _pickle.Bool(requiresGrad);
+            _pickle.EndTuple(4);
+            _pickle.Reduce(identity);
+            return;
+        }
+        if (tensor.DType.PackedValues() == 4)
+        {
+            throw new NotSupportedException($"torch has no dtype for {tensor.DType.Name()} ('{tensor.Key}'); save it as .safetensors ({tensor.DType.SafetensorsName()})");
+        }
         bool v3 = TorchNames.NeedsRebuildV3(tensor.DType);
         _pickle.Global("torch._utils", v3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2");
         int count = v3 ? 7 : 6;
@@ -216,7 +233,8 @@ internal sealed class TorchPickler
 internal static class TorchNames
 {
     /// <summary>Dtypes torch ≥ 2.1 saves with <c>_rebuild_tensor_v3</c> and an untyped storage (no typed storage class exists).</summary>
-    public static bool NeedsRebuildV3(DType dtype) => dtype is DType.UInt16 or DType.UInt32 or DType.UInt64 or DType.Float8E4M3FN or DType.Float8E5M2;
+    public static bool NeedsRebuildV3(DType dtype) => dtype is DType.UInt16 or DType.UInt32 or DType.UInt64 or DType.Float8E4M3FN or DType.Float8E5M2
+        or DType.Complex32 or DType.Float8E4M3FNUZ or DType.Float8E5M2FNUZ or DType.Float8E8M0FNU or DType.Float4E2M1FNx2;
 
     public static string StorageClass(DType dtype) => dtype switch
     {

@@ -98,6 +98,9 @@ internal sealed class TensorEntry(string key, StorageSource storage, long storag
 
     public ImmutableArray<long> Strides { get; } = strides;
 
+    /// <summary>A meta tensor: dtype, shape and strides only (its storage is empty and never written).</summary>
+    public bool IsMeta { get; init; }
+
     public bool IsParameter { get; } = isParameter;
 
     public DType DType => Storage.DType;

@@ -167,18 +167,29 @@ public class SafetensorsHostileTests
     }
 
     [Theory]
-    [InlineData("F8_E8M0", 4, 4)]
-    [InlineData("F8_E4M3FNUZ", 4, 4)]
-    [InlineData("F8_E5M2FNUZ", 4, 4)]
-    [InlineData("F4", 8, 4)]
-    [InlineData("F6_E2M3", 4, 3)]
-    [InlineData("F6_E3M2", 4, 3)]
-    public void Format_dtypes_without_an_element_type_are_not_supported_yet(string code, int elements, int bytes)
+    [InlineData("F8_E8M0", 4, 4, 4)]
+    [InlineData("F8_E4M3FNUZ", 4, 4, 4)]
+    [InlineData("F8_E5M2FNUZ", 4, 4, 4)]
+    [InlineData("F4", 8, 4, 4)]
+    [InlineData("F6_E2M3", 4, 3, 1)]
+    [InlineData("F6_E3M2", 8, 6, 2)]
+    public void Every_format_dtype_reads_with_packed_values_counted_as_elements(string code, int values, int bytes, long elements)
     {
-        var header = $$$"""{"a":{"dtype":"{{{code}}}","shape":[{{{elements}}}],"data_offsets":[0,{{{bytes}}}]}}""";
+        var header = $$$"""{"a":{"dtype":"{{{code}}}","shape":[{{{values}}}],"data_offsets":[0,{{{bytes}}}]}}""";
+        var data = Enumerable.Range(1, bytes).Select(b => (byte)b).ToArray();
+        using var file = new TempFile(SafetensorsFile.Build(header, data));
+        using var checkpoint = Checkpoint.Open(file.Path);
 
-        Read.Fails<CheckpointFormatException>(SafetensorsFile.Build(header, new byte[bytes]),
-            $"safetensors header byte 9: tensor 'a' has dtype {code}, which is not supported yet");
+        Assert.Equal(code, checkpoint.Tensors["a"].DType.SafetensorsName());
+        Assert.Equal(new[] { elements }, checkpoint.Tensors["a"].Shape.ToArray());
+        Assert.Equal(data, checkpoint.ReadBytes("a").ToArray());
+    }
+
+    [Fact]
+    public void A_packed_dtype_whose_last_dimension_splits_a_group_is_unsupported()
+    {
+        Read.Fails<CheckpointFormatException>(SafetensorsFile.Build("""{"a":{"dtype":"F4","shape":[2,3],"data_offsets":[0,3]}}""", new byte[3]),
+            "unsupported: F4 tensor 'a' of shape [2, 3]: StateDict reads packed F4 values in groups of 2 along the last dimension");
     }
 
     [Fact]
