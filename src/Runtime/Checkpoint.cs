@@ -116,6 +116,15 @@ public sealed class Checkpoint : IDisposable
     /// <exception cref="TensorTypeMismatchException"><typeparamref name="T"/> is not the tensor's element type.</exception>
     public TensorView<T> Read<T>(string key) where T : unmanaged => Read<T>(Find(key));
 
+    /// <summary>TEMP stub: lead's branch implements.</summary>
+    public TensorView<T> ReadAs<T>(string key) where T : unmanaged => throw new NotImplementedException();
+
+    /// <summary>TEMP stub: lead's branch implements.</summary>
+    public TensorView<T> ReadSlice<T>(string key, params ReadOnlySpan<Range> ranges) where T : unmanaged => throw new NotImplementedException();
+
+    /// <summary>TEMP stub: lead's branch implements.</summary>
+    public TensorView<T> ReadSliceAs<T>(string key, params ReadOnlySpan<Range> ranges) where T : unmanaged => throw new NotImplementedException();
+
     /// <summary>Reads a tensor listed in <see cref="Tensors"/>.</summary>
     public TensorView<T> Read<T>(TensorInfo tensor) where T : unmanaged
     {
