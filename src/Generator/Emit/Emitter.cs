@@ -156,16 +156,17 @@ namespace StateDict.Generator.Emit
 
         private static void WriteRules(SourceWriter w, GenerationSpec spec)
         {
-            w.Line("// Keys that may be absent (fallbacks) and keys a strict load lets through (Ignore).");
-            w.Line($"private static readonly {Ns}BindingRules __Rules = new(");
-            w.Open($"    new {Ns}SchemaEntry[]");
+            w.Line("// Keys that may be absent (the own keys of Fallback properties), with the dtype and shape they must have.");
+            w.Open($"private static readonly {Ns}SchemaEntry[] __Optional = new {Ns}SchemaEntry[]");
             foreach (var entry in spec.Optional)
             {
                 WriteEntry(w, entry);
             }
-            w.Close(",");
+            w.Close(";");
+            w.Line();
             string globs = string.Join(", ", (spec.Ignore ?? EquatableArray<string>.Empty).Select(Literal));
-            w.Line($"    new string[] {{ {globs} }});");
+            w.Line("// Keys a strict load lets through unbound (Ignore).");
+            w.Line($"private static readonly {Ns}BindingRules __Rules = new(__Optional, new string[] {{ {globs} }});");
             w.Line();
         }
 

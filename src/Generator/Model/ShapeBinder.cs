@@ -109,7 +109,7 @@ namespace StateDict.Generator.Model
                 string fallbackKey = prefix + property.Fallback;
                 if (!_byKey.TryGetValue(fallbackKey, out fallback))
                 {
-                    return Report(Descriptors.FallbackMissing, property.FallbackLocation, fallbackKey, full, _schema.FileName, Context(context) + Guess(fallbackKey, _byKey.Keys));
+                    return Report(Descriptors.FallbackMissing, property.FallbackLocation, fallbackKey, full, _schema.FileName, Context(context) + Guess(fallbackKey, prefix));
                 }
                 if (tensor != null && (tensor.DType != fallback.DType || !tensor.Shape.Equals(fallback.Shape)))
                 {
@@ -119,7 +119,7 @@ namespace StateDict.Generator.Model
             var bound = tensor ?? fallback;
             if (bound is null)
             {
-                return Report(Descriptors.UnknownTensorKey, property.KeyLocation, full, _schema.FileName, Context(context) + Guess(full, _byKey.Keys));
+                return Report(Descriptors.UnknownTensorKey, property.KeyLocation, full, _schema.FileName, Context(context) + Guess(full, prefix));
             }
             if (!DTypes.CanBind(bound.DType, property.ElementType!))
             {
@@ -224,6 +224,13 @@ namespace StateDict.Generator.Model
         }
 
         private static string Context(string context) => context.Length == 0 ? "" : $" ({context})";
+
+        /// <summary>The closest key under the same module prefix (the item's own keys first), else the closest of all.</summary>
+        private string Guess(string key, string prefix)
+        {
+            string? guess = prefix.Length == 0 ? null : KeySuggestions.Closest(key, _byKey.Keys.Where(k => k.StartsWith(prefix, System.StringComparison.Ordinal)));
+            return guess is null ? Guess(key, _byKey.Keys) : $"; did you mean '{guess}'?";
+        }
 
         private static string Guess(string key, IEnumerable<string> candidates)
         {

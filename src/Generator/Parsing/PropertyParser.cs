@@ -85,10 +85,6 @@ namespace StateDict.Generator.Parsing
             {
                 return "it must be a non-static, non-abstract class";
             }
-            if (type.IsGenericType)
-            {
-                return "it is generic";
-            }
             return declarations.All(d => d.Modifiers.Any(SyntaxKind.PartialKeyword)) ? null : "it is not partial";
         }
 
@@ -176,7 +172,7 @@ namespace StateDict.Generator.Parsing
                     ? list.TypeArguments[0]
                     : null!;
             }
-            return type is INamedTypeSymbol { TypeKind: TypeKind.Class } named && named.NullableAnnotation != NullableAnnotation.Annotated ? named : null;
+            return type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsGenericType: false } named && named.NullableAnnotation != NullableAnnotation.Annotated ? named : null;
         }
     }
 }

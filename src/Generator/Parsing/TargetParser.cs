@@ -42,13 +42,14 @@ namespace StateDict.Generator.Parsing
             }
             var containing = ContainingTypes(type, syntax, diagnostics);
             var properties = PropertyParser.Properties(type, diagnostics, cancellationToken);
+            string? convertTo = ConvertTo(attribute, attributeSyntax, diagnostics);
 
             string ns = Namespace(type);
             var userMembers = type.GetMembers().Where(m => !m.IsImplicitlyDeclared).Select(m => m.Name).Distinct().OrderBy(n => n, System.StringComparer.Ordinal);
             return new TargetSpec(ns, containing, type.Name, type.ToDisplayString(), schemaPath, argumentLocation,
                 properties.ToEquatableArray(), userMembers.ToEquatableArray(), diagnostics.ToEquatableArray())
             {
-                ConvertTo = ConvertTo(attribute, attributeSyntax, diagnostics),
+                ConvertTo = convertTo,
                 Ignore = Ignore(attribute),
                 Modules = PropertyParser.ModuleTypes(type, cancellationToken),
             };
