@@ -259,6 +259,40 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void Editing_a_module_class_in_another_file_rechecks_the_class_that_uses_it()
+    {
+        const string user = """
+            using StateDict;
+            namespace App;
+            [StateDictSchema("b.schema.json")]
+            internal partial class User
+            {
+                [Module("enc")] public partial Lin Enc { get; }
+            }
+            """;
+        const string module = """
+            using StateDict;
+            namespace App;
+            [StateDictModule]
+            internal partial class Lin
+            {
+                [TensorKey("weight")] public partial TensorView<float> W { get; }
+            }
+            """;
+        var compilation = GeneratorRunner.Compile(user, module);
+        var driver = GeneratorRunner.CreateDriver([SchemaB]).RunGenerators(compilation);
+        Assert.Empty(Result(driver).Diagnostics);
+        var oldTree = compilation.SyntaxTrees.Last();
+
+        var newTree = oldTree.WithChangedText(oldTree.GetText().Replace(oldTree.GetText().ToString().IndexOf("\"weight\"", StringComparison.Ordinal), 8, "\"wieght\""));
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(oldTree, newTree));
+
+        Assert.Equal("SD0013", Assert.Single(Result(driver).Diagnostics).Id);
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, TrackingNames.Targets));
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, TrackingNames.ModuleSpecs));
+    }
+
+    [Fact]
     public void No_tracked_step_holds_symbols_syntax_compilations_source_text_or_locations()
     {
         var selective = """
