@@ -54,9 +54,31 @@ namespace StateDict.Generator
                     }
                 });
 
-            // Collected so that a schema bound by several classes reports each of its problems once, not once per class.
+            // [StateDictModule] classes are implemented on their own (prefix-independent); the classes using them check their keys.
+            var modules = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    TargetParser.ModuleClassAttribute,
+                    static (node, _) => node is TypeDeclarationSyntax,
+                    static (ctx, ct) => TargetParser.ParseModule(ctx, ct))
+                .WithTrackingName(TrackingNames.ModuleTargets)
+                .Select(static (target, _) => Resolution.ResolveModule(target))
+                .WithTrackingName(TrackingNames.ModulesResolved);
+
             context.RegisterSourceOutput(
-                resolved.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics).Collect(),
+                modules.Select(static (r, _) => r.Spec).WithTrackingName(TrackingNames.ModuleSpecs),
+                static (spc, spec) =>
+                {
+                    if (spec != null)
+                    {
+                        spc.AddSource(spec.HintName, SourceText.From(Emitter.EmitModule(spec), Encoding.UTF8));
+                    }
+                });
+
+            // Collected so that a schema bound by several classes reports each of its problems once, not once per class.
+            var diagnostics = resolved.Select(static (r, _) => r.Diagnostics).WithTrackingName(TrackingNames.Diagnostics).Collect()
+                .Combine(modules.Select(static (r, _) => r.Diagnostics).Collect());
+            context.RegisterSourceOutput(
+                diagnostics.Select(static (both, _) => both.Left.AddRange(both.Right)),
                 static (spc, all) =>
                 {
                     var reported = new HashSet<DiagnosticInfo>();

@@ -8,5 +8,8 @@ namespace StateDict.Generator
         public const string Resolved = nameof(Resolved);
         public const string Specs = nameof(Specs);
         public const string Diagnostics = nameof(Diagnostics);
+        public const string ModuleTargets = nameof(ModuleTargets);
+        public const string ModulesResolved = nameof(ModulesResolved);
+        public const string ModuleSpecs = nameof(ModuleSpecs);
     }
 }

@@ -252,13 +252,13 @@ public class DiagnosticTests
             internal partial class Embeddings
             {
                 [TensorKey("transformer.wte.weight")]
-                public partial {|#0:TensorView<double>|} TokenEmbedding { get; }
+                public partial {|#0:TensorView<long>|} TokenEmbedding { get; }
 
                 [TensorKey("step")]
                 public partial {|#1:TensorView<int>|} Step { get; }
             }
             """, Schema(Gpt2),
-            Diagnostic(Descriptors.ElementTypeMismatch).WithLocation(0).WithArguments("transformer.wte.weight", "float32", "float", "TensorView<double>"),
+            Diagnostic(Descriptors.ElementTypeMismatch).WithLocation(0).WithArguments("transformer.wte.weight", "float32", "float", "TensorView<long>"),
             Diagnostic(Descriptors.ElementTypeMismatch).WithLocation(1).WithArguments("step", "int64", "long", "TensorView<int>"));
 
     [Theory]

@@ -21,6 +21,19 @@ public class IncrementalTests
 
         [StateDictSchema("b.schema.json")]
         internal partial class B;
+
+        [StateDictSchema("b.schema.json")]
+        internal partial class Shaped
+        {
+            [Module("enc")] public partial Linear Encoder { get; }
+            [TensorKey("head.weight", Fallback = "dec.weight")] public partial TensorView<double> Head { get; }
+        }
+
+        [StateDictModule]
+        internal partial class Linear
+        {
+            [TensorKey("weight")] public partial TensorView<double> Weight { get; }
+        }
         """;
 
     private static readonly AdditionalText SchemaA = GeneratorRunner.Schema("a.schema.json", TestSchemas.Of(
@@ -78,7 +91,7 @@ public class IncrementalTests
     {
         var (driver, _) = FirstRun();
 
-        Assert.Equal(new[] { "App.A.g.cs", "App.B.g.cs" }, Result(driver).GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "App.A.g.cs", "App.B.g.cs", "App.Linear.Module.g.cs", "App.Shaped.g.cs" }, Result(driver).GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
         AssertAll(Reasons(driver, TrackingNames.Specs), IncrementalStepRunReason.New);
     }
 
@@ -105,7 +118,8 @@ public class IncrementalTests
 
         // A new Compilation object makes ForAttributeWithMetadataName re-run its transform; the equal TargetSpec stops it there.
         AssertAll(Reasons(driver, TrackingNames.Targets), IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
-        foreach (string step in OurSteps.Except([TrackingNames.Targets]))
+        AssertAll(Reasons(driver, TrackingNames.ModuleTargets), IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        foreach (string step in OurSteps.Except([TrackingNames.Targets, TrackingNames.ModuleTargets]))
         {
             AssertAll(Reasons(driver, step), IncrementalStepRunReason.Cached);
         }
@@ -241,7 +255,41 @@ public class IncrementalTests
 
         Assert.Equal(IncrementalStepRunReason.New, SpecReason(driver, "C"));
         Assert.Contains(SpecReason(driver, "A"), new[] { IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Cached });
-        Assert.Equal(3, Result(driver).GeneratedSources.Length);
+        Assert.Equal(5, Result(driver).GeneratedSources.Length);
+    }
+
+    [Fact]
+    public void Editing_a_module_class_in_another_file_rechecks_the_class_that_uses_it()
+    {
+        const string user = """
+            using StateDict;
+            namespace App;
+            [StateDictSchema("b.schema.json")]
+            internal partial class User
+            {
+                [Module("enc")] public partial Lin Enc { get; }
+            }
+            """;
+        const string module = """
+            using StateDict;
+            namespace App;
+            [StateDictModule]
+            internal partial class Lin
+            {
+                [TensorKey("weight")] public partial TensorView<float> W { get; }
+            }
+            """;
+        var compilation = GeneratorRunner.Compile(user, module);
+        var driver = GeneratorRunner.CreateDriver([SchemaB]).RunGenerators(compilation);
+        Assert.Empty(Result(driver).Diagnostics);
+        var oldTree = compilation.SyntaxTrees.Last();
+
+        var newTree = oldTree.WithChangedText(oldTree.GetText().Replace(oldTree.GetText().ToString().IndexOf("\"weight\"", StringComparison.Ordinal), 8, "\"wieght\""));
+        driver = driver.RunGenerators(compilation.ReplaceSyntaxTree(oldTree, newTree));
+
+        Assert.Equal("SD0013", Assert.Single(Result(driver).Diagnostics).Id);
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, TrackingNames.Targets));
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, TrackingNames.ModuleSpecs));
     }
 
     [Fact]

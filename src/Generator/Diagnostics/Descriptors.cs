@@ -60,7 +60,7 @@ namespace StateDict.Generator.Diagnostics
 
         public static readonly DiagnosticDescriptor ElementTypeMismatch = Error("SD0014", "Element type does not match the dtype",
             "'{0}' is {1} in the schema, so the property must be TensorView<{2}>, not {3}",
-            "The element type follows the dtype: float32 float, float64 double, float16 Half, bfloat16 BFloat16, int64 long, int32 int, uint8 byte, bool bool.");
+            "The element type follows the dtype (float32 float, float64 double, float16 Half, bfloat16 BFloat16, int64 long, int32 int, uint8 byte, bool bool), or converts on load: a floating dtype to float, double, Half or BFloat16, an integer dtype to float or double.");
 
         public static readonly DiagnosticDescriptor BadTensorKeyProperty = Error("SD0015", "Invalid [TensorKey] property",
             "[TensorKey] property '{0}' must be a non-static partial property with only a getter, of type TensorView<T>",
@@ -74,6 +74,42 @@ namespace StateDict.Generator.Diagnostics
             "'{0}' has [StateDictSchema] but is a {1}; it must be a non-static, non-abstract partial class",
             "The generator adds a constructor, Load and Dispose; use a plain partial class.");
 
+        public static readonly DiagnosticDescriptor BadConvertTo = Error("SD0018", "Unsupported ConvertTo type",
+            "ConvertTo = typeof({0}) is not supported; use float, double, Half or BFloat16",
+            "Floating tensors convert on load to float, double, System.Half or StateDict.BFloat16.");
+
+        public static readonly DiagnosticDescriptor ChunkDoesNotDivide = Error("SD0030", "Chunks do not divide dimension 0",
+            "'{0}' has shape [{1}], which does not split into {2} equal chunks along dimension 0",
+            "Chunk/Chunks is torch.chunk(tensor, Chunks, dim=0) with equal pieces: Chunks must divide the first dimension.");
+
+        public static readonly DiagnosticDescriptor ChunkOutOfRange = Error("SD0031", "Chunk index out of range",
+            "Chunk = {0} with Chunks = {1} on '{2}': Chunks must be at least 1 and Chunk from 0 to Chunks - 1",
+            "Chunk picks one of the Chunks equal pieces of dimension 0, counting from 0.");
+
+        public static readonly DiagnosticDescriptor FallbackMissing = Error("SD0032", "Fallback key not in the schema",
+            "Fallback '{0}' of '{1}' is not a key of the schema '{2}'{3}",
+            "A fallback (a tied weight) must be a key of the schema; it is read when the property's own key is absent.");
+
+        public static readonly DiagnosticDescriptor FallbackDiffers = Error("SD0033", "Fallback of another shape or dtype",
+            "Fallback '{0}' is {1} [{2}] but '{3}' is {4} [{5}]; a fallback must have the key's dtype and shape",
+            "A tied weight stands in for the key, so both must have the same dtype and shape.");
+
+        public static readonly DiagnosticDescriptor ModuleListEmpty = Error("SD0034", "Module list has no items",
+            "No key of the schema '{1}' starts with '{0}.0.'{2}",
+            "A [ModuleList(\"prefix\")] binds prefix.0., prefix.1., …; the schema must have at least item 0.");
+
+        public static readonly DiagnosticDescriptor ModuleListGaps = Error("SD0035", "Module list has gaps",
+            "Module list '{0}' has items {1} in the schema '{2}' but not {3}",
+            "A [ModuleList] binds consecutive items 0, 1, 2, …; bind irregular keys with [Module] or [TensorKey] instead.");
+
+        public static readonly DiagnosticDescriptor BadModuleType = Error("SD0036", "Invalid module class",
+            "'{0}' cannot be bound as a module: {1}",
+            "A module class is a non-generic partial class with [StateDictModule], declared in this project.");
+
+        public static readonly DiagnosticDescriptor BadModuleProperty = Error("SD0037", "Invalid [Module] or [ModuleList] property",
+            "{1} property '{0}' must be a non-static partial property with only a getter, of type {2}",
+            "Declare it as [Module(\"model.norm\")] public partial Norm FinalNorm { get; } or [ModuleList(\"model.layers\")] public partial IReadOnlyList<Block> Layers { get; }.");
+
         public static readonly DiagnosticDescriptor Renamed = new DiagnosticDescriptor("SD0020", "Generated name changed",
             "Key segment '{0}' of '{1}' became '{2}' instead of '{3}' to avoid a collision",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
@@ -84,7 +120,8 @@ namespace StateDict.Generator.Diagnostics
         {
             SchemaNotFound, MalformedJson, NotASchema, UnknownDType, BadShape, DuplicateKey, TensorAndModule, InvalidKey,
             NotPartial, Generic, ContainerNotPartial, UnknownTensorKey, ElementTypeMismatch, BadTensorKeyProperty,
-            DuplicateTensorKey, NotAConcreteClass, Renamed,
+            DuplicateTensorKey, NotAConcreteClass, BadConvertTo, ChunkDoesNotDivide, ChunkOutOfRange, FallbackMissing,
+            FallbackDiffers, ModuleListEmpty, ModuleListGaps, BadModuleType, BadModuleProperty, Renamed,
         }.ToDictionary(d => d.Id);
 
         private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>

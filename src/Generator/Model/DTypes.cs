@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace StateDict.Generator.Model
 {
@@ -56,6 +57,36 @@ namespace StateDict.Generator.Model
             }
             return Table.ContainsKey(canonical);
         }
+
+        private static readonly HashSet<string> FloatingTypes = new HashSet<string>
+        {
+            "float", "double", "global::System.Half", "global::StateDict.BFloat16",
+        };
+
+        private static readonly HashSet<string> FloatingDTypes = new HashSet<string>
+        {
+            "float32", "float64", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2",
+        };
+
+        private static readonly HashSet<string> IntegerDTypes = new HashSet<string>
+        {
+            "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32", "uint64",
+        };
+
+        /// <summary>float, double, Half or BFloat16: the element types a load can convert to.</summary>
+        public static bool IsFloatingElementType(string elementType) => FloatingTypes.Contains(elementType);
+
+        /// <summary>Whether an element type is that of a floating dtype (float8s included).</summary>
+        public static bool IsFloatingElement(string elementType) => FloatingDTypes.Any(d => Table[d].ElementType == elementType);
+
+        /// <summary>
+        /// Whether a tensor of dtype <paramref name="canonical"/> binds to <paramref name="elementType"/>: its own
+        /// element type, or converted (floating → any floating type; integer → float or double).
+        /// </summary>
+        public static bool CanBind(string canonical, string elementType) =>
+            ElementType(canonical) == elementType
+            || (FloatingDTypes.Contains(canonical) && FloatingTypes.Contains(elementType))
+            || (IntegerDTypes.Contains(canonical) && (elementType == "float" || elementType == "double"));
 
         public static string Member(string canonical) => Table[canonical].Member;
 

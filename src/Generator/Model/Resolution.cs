@@ -30,18 +30,65 @@ namespace StateDict.Generator.Model
             if (target.Properties.Count > 0)
             {
                 // Properties that fail to bind are still implemented (throwing), so the build shows our error, not CS9248 too.
-                var bound = Bind(target, schema, diagnostics);
-                var spec = new GenerationSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, schema.FileName,
-                    bound.Where(b => b.Entry != null).Select(b => b.Entry!).ToEquatableArray(), null, bound.Select(b => b.Property).ToEquatableArray());
+                var binder = new ShapeBinder(schema, target.Modules, diagnostics);
+                var bound = target.Properties.Where(p => p.ElementType != null).Select(binder.BindRoot).ToEquatableArray();
+                var spec = new GenerationSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, schema.FileName, binder.Required, null, bound)
+                {
+                    Optional = binder.Optional,
+                    Ignore = target.Ignore,
+                    Complete = target.Ignore != null || target.Properties.Any(p => p.Kind != PropertyKind.Tensor),
+                };
                 return new Resolution(spec, diagnostics.ToEquatableArray());
             }
 
-            var (root, renames) = ModuleTreeBuilder.Build(target.ClassName, schema.Tensors, RootMembers.Concat(target.UserMemberNames));
+            var (tree, renames) = ModuleTreeBuilder.Build(target.ClassName, schema.Tensors, RootMembers.Concat(target.UserMemberNames));
             diagnostics.AddRange(renames);
+            var root = tree;
             var entries = schema.Tensors.Select(t => new SchemaEntrySpec(t.Key, DTypes.Member(t.DType), t.Shape)).ToEquatableArray();
+            if (target.ConvertTo != null)
+            {
+                root = Convert(root, target.ConvertTo);
+            }
             return new Resolution(
-                new GenerationSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, schema.FileName, entries, root, EquatableArray<BoundPropertySpec>.Empty),
+                new GenerationSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, schema.FileName, entries, root, EquatableArray<BoundPropertySpec>.Empty)
+                {
+                    Ignore = target.Ignore,
+                },
                 diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>A [StateDictModule] class: implemented whatever the schemas say (the classes using it check its keys).</summary>
+        public static (ModuleSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics) ResolveModule(ModuleTargetSpec target)
+        {
+            if (target.Diagnostics.Any(d => d.Id != Descriptors.BadTensorKeyProperty.Id && d.Id != Descriptors.BadModuleProperty.Id))
+            {
+                return (null, target.Diagnostics);
+            }
+            var properties = target.Properties.Where(p => p.ElementType != null).Select(p => new BoundPropertySpec(p.Name, p.Key, p.Modifiers, p.ElementType!,
+                $"<c>{Identifiers.Xml(p.Key)}</c> below this module's prefix.", null)
+            {
+                Kind = p.Kind,
+                Convert = true,
+                Fallback = p.Fallback,
+                Chunk = p.Chunk,
+                Chunks = p.Chunks,
+            });
+            string hint = Identifiers.HintName(target.FullName).Replace(".g.cs", ".Module.g.cs");
+            return (new ModuleSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, properties.ToEquatableArray()), target.Diagnostics);
+        }
+
+        /// <summary>ConvertTo: every floating tensor (and tensor list) of the generated tree is read as <paramref name="elementType"/>.</summary>
+        private static ClassSpec Convert(ClassSpec spec, string elementType)
+        {
+            var members = spec.Members.Select(m =>
+                (m.Kind == MemberKind.Tensor || m.Kind == MemberKind.TensorList) && DTypes.IsFloatingElement(m.Type) && m.Type != elementType
+                    ? m with { Type = elementType, Convert = true, Doc = m.Doc.Substring(0, m.Doc.Length - 1) + ", converted on load." }
+                    : m);
+            return spec with
+            {
+                Members = members.ToEquatableArray(),
+                Nested = spec.Nested.Select(n => Convert(n, elementType)).ToEquatableArray(),
+            };
         }
 
         private static SchemaFile? Find(TargetSpec target, ImmutableArray<SchemaFile> schemas, string projectDirectory, List<DiagnosticInfo> diagnostics)
@@ -65,48 +112,6 @@ namespace StateDict.Generator.Model
                     (candidates.Count == 0 ? " (no schema files are)" : "; schema files that are: " + string.Join(", ", candidates)) + hint));
             }
             return match;
-        }
-
-        private static List<(SchemaEntrySpec? Entry, BoundPropertySpec Property)> Bind(TargetSpec target, SchemaFile schema, List<DiagnosticInfo> diagnostics)
-        {
-            var byKey = schema.Tensors.ToDictionary(t => t.Key, StringComparer.Ordinal);
-            var bound = new List<(SchemaEntrySpec?, BoundPropertySpec)>();
-            var keys = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in target.Properties)
-            {
-                if (property.ElementType is null)
-                {
-                    continue; // SD0015 already reported; such a declaration cannot be implemented.
-                }
-                string? problem = null;
-                if (!byKey.TryGetValue(property.Key, out var tensor))
-                {
-                    string? guess = KeySuggestions.Closest(property.Key, byKey.Keys);
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnknownTensorKey, property.KeyLocation, property.Key, schema.FileName,
-                        guess is null ? "" : $"; did you mean '{guess}'?"));
-                    problem = $"the schema has no key '{property.Key}'";
-                }
-                else if (!keys.Add(property.Key))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateTensorKey, property.KeyLocation, property.Key));
-                    problem = $"'{property.Key}' is bound twice";
-                }
-                else if (property.ElementType != DTypes.ElementType(tensor.DType))
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.ElementTypeMismatch, property.TypeLocation, property.Key, tensor.DType,
-                        DTypes.ShortElementType(tensor.DType), property.DisplayType));
-                    problem = $"'{property.Key}' is {tensor.DType}";
-                }
-                if (problem != null)
-                {
-                    bound.Add((null, new BoundPropertySpec(property.Name, property.Key, property.Modifiers, property.ElementType, "Not bound: " + Identifiers.Xml(problem) + ".", problem)));
-                    continue;
-                }
-                string doc = $"<c>{Identifiers.Xml(tensor!.Key)}</c>: {tensor.DType} [{string.Join(", ", tensor.Shape)}].";
-                bound.Add((new SchemaEntrySpec(tensor.Key, DTypes.Member(tensor.DType), tensor.Shape),
-                    new BoundPropertySpec(property.Name, property.Key, property.Modifiers, property.ElementType, doc, null)));
-            }
-            return bound;
         }
 
         private static bool IsRooted(string path) => path.StartsWith("/", StringComparison.Ordinal) || (path.Length > 1 && path[1] == ':');

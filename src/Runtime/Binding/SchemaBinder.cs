@@ -19,25 +19,32 @@ public static class SchemaBinder
     /// <param name="options">Prefix, strictness and detection options.</param>
     /// <param name="typeName">The generated class, for messages.</param>
     /// <param name="selective">True for classes that bind only their <see cref="TensorKeyAttribute"/> properties: other keys are expected.</param>
+    /// <param name="rules">Keys that may be absent (fallbacks) and globs of keys a strict load lets through.</param>
     /// <exception cref="CheckpointSchemaMismatchException">The checkpoint does not match.</exception>
-    public static SchemaBinding Bind(Checkpoint checkpoint, IReadOnlyList<SchemaEntry> schema, LoadOptions? options, string typeName, bool selective = false)
+    public static SchemaBinding Bind(Checkpoint checkpoint, IReadOnlyList<SchemaEntry> schema, LoadOptions? options, string typeName, bool selective = false, BindingRules? rules = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(schema);
         options ??= new LoadOptions();
+        rules ??= BindingRules.None;
         var (prefix, detected) = ChoosePrefix(checkpoint, schema, options);
         var expected = new HashSet<string>(schema.Select(e => e.Key), StringComparer.Ordinal);
         // Meta tensors (no data) are never bound: the generator skips their schema entries.
-        var unexpected = checkpoint.Tensors.Values.Where(t => !t.IsMeta).Select(t => t.Key)
-            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !expected.Contains(k[prefix.Length..]))
+        var below = checkpoint.Tensors.Values.Where(t => !t.IsMeta).Select(t => t.Key)
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !expected.Contains(k[prefix.Length..]) && !rules.IsOptional(k[prefix.Length..]))
             .Select(k => k[prefix.Length..])
             .ToList();
+        var unexpected = below.Where(k => !rules.IsIgnored(k, prefix + k)).ToList();
 
         var problems = new List<string>();
-        foreach (var entry in schema)
+        foreach (var entry in schema.Concat(rules.Optional))
         {
             if (!checkpoint.Tensors.TryGetValue(prefix + entry.Key, out var info))
             {
+                if (rules.IsOptional(entry.Key))
+                {
+                    continue;
+                }
                 string? guess = KeySuggestions.Closest(entry.Key, unexpected.Count > 0 ? unexpected : checkpoint.Tensors.Keys);
                 problems.Add($"missing key '{prefix}{entry.Key}'{(guess is null ? "" : $" (did you mean '{guess}'?)")}");
             }
@@ -62,7 +69,7 @@ public static class SchemaBinder
                 string.Concat(problems.Select(p => Environment.NewLine + "  " + p)),
                 problems);
         }
-        var report = new BindingReport(prefix, detected, strict ? [] : unexpected.Select(k => prefix + k).ToList());
+        var report = new BindingReport(prefix, detected, (strict ? below.Except(unexpected) : below).Select(k => prefix + k).ToList());
         return new SchemaBinding(checkpoint, prefix, expected, report);
     }
 
@@ -90,7 +97,7 @@ public static class SchemaBinder
 
 /// <summary>A checkpoint matched to a schema: generated code reads its tensors through this.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public sealed class SchemaBinding
+public sealed partial class SchemaBinding
 {
     private readonly Checkpoint _checkpoint;
     private readonly string _prefix;
