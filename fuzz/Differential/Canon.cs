@@ -64,7 +64,7 @@ internal static class Canon
             }
             if (v is PyGlobal g)
             {
-                Out.Append('G').Append(g.FullName);
+                Out.Append('G').Append(Text(g.FullName));
                 return;
             }
             bool container = v is PyTuple or PyList or PyDict or PySet or PyCall or PyPersistentId;

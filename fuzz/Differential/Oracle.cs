@@ -16,15 +16,15 @@ internal sealed class Oracle : IDisposable
 {
     public static readonly string[] Drivers = ["bytesio", "file"];
 
-    private readonly Process _process;
-    private readonly Stream _in;
-    private readonly Stream _out;
+    private readonly string _python;
+    private Process _process;
+    private Stream _in;
+    private Stream _out;
 
-    private Oracle(Process process)
+    private Oracle(string python)
     {
-        _process = process;
-        _in = process.StandardInput.BaseStream;
-        _out = process.StandardOutput.BaseStream;
+        _python = python;
+        (_process, _in, _out) = Launch(python);
     }
 
     /// <summary>Debian's CPython (C _pickle) unless STATEDICT_ORACLE_PYTHON names another; null when there is none.</summary>
@@ -38,7 +38,9 @@ internal sealed class Oracle : IDisposable
         return File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : null;
     }
 
-    public static Oracle Start(string python)
+    public static Oracle Start(string python) => new(python);
+
+    private static (Process, Stream, Stream) Launch(string python)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "oracle.py");
         var info = new ProcessStartInfo(python)
@@ -50,10 +52,37 @@ internal sealed class Oracle : IDisposable
         };
         info.ArgumentList.Add("-I"); // isolated: no user site-packages, no PYTHON* environment, no script-directory imports
         info.ArgumentList.Add(script);
-        return new Oracle(Process.Start(info) ?? throw new InvalidOperationException($"could not start {python}"));
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {python}");
+        return (process, process.StandardInput.BaseStream, process.StandardOutput.BaseStream);
     }
 
+    /// <summary>
+    /// Both drivers' answers. Should the oracle process die on an input (CPython itself crashing), it is restarted and
+    /// asked once more; a second death answers "failed" for both drivers, with no globals (an oracle crash is not ours).
+    /// </summary>
     public IReadOnlyList<PythonRun> Ask(byte[] data)
+    {
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                return AskOnce(data);
+            }
+            catch (IOException)
+            {
+                Restart();
+            }
+        }
+        return Drivers.Select(d => new PythonRun(d, [], false, "the oracle process died on this input", null)).ToList();
+    }
+
+    private void Restart()
+    {
+        Dispose();
+        (_process, _in, _out) = Launch(_python);
+    }
+
+    private List<PythonRun> AskOnce(byte[] data)
     {
         Span<byte> header = stackalloc byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(header, data.Length);

@@ -7,8 +7,8 @@
 # One afl-fuzz instance (the machine is shared), under nice. The target is the .NET driver, with StateDict.dll
 # instrumented by SharpFuzz; each input also goes to one long-running /usr/bin/python3 oracle over a pipe. A
 # divergence is an exception, so AFL saves it under findings/default/crashes. Knobs: FRESH, NICE (default 10),
-# TIMEOUT_MS (afl -t, default 5000), DFUZZ_IGNORE (comma-separated divergence kinds not to save, e.g. the known-open
-# UnsafeNotRefusedAsUnsafe while its fix is pending).
+# TIMEOUT_MS (afl -t, default 5000), DFUZZ_KNOWN (known-open list whose classes are not saved; default known-open.txt,
+# empty to save every divergence), DFUZZ_IGNORE (comma-separated divergence kinds not to save).
 set -euo pipefail
 
 BUDGET=${1:-1800}
@@ -54,6 +54,7 @@ echo "== corpus: $(ls "$CORPUS" | wc -l) inputs"
 
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1
 export AFL_FORKSRV_INIT_TMOUT=60000 AFL_SKIP_CRASHES=1 AFL_NO_UI=1
+export DFUZZ_KNOWN=${DFUZZ_KNOWN-$HERE/known-open.txt}  # known-open classes do not count as crashes (set empty to count them)
 export DOTNET_GCHeapHardLimit=${HEAP_LIMIT:-0x40000000} DOTNET_TieredPGO=0
 echo "== fuzzing for $BUDGET s"
 set +e
