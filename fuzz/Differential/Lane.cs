@@ -23,6 +23,7 @@ internal static class Lane
         using var oracle = Program.StartOracle();
         int inputs = 0, known = 0, fresh = 0;
         var knownIds = new HashSet<string>();
+        var knownKinds = new SortedDictionary<DivergenceKind, int>();
         string newDir = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(allowFile))!, "new");
 
         void One(byte[] data, string label)
@@ -46,6 +47,10 @@ internal static class Lane
             if (knownOpen.Covers(id, found))
             {
                 known++;
+                foreach (var kind in found.Select(d => d.Kind).Distinct())
+                {
+                    knownKinds[kind] = knownKinds.GetValueOrDefault(kind) + 1;
+                }
                 knownIds.Add(id);
                 return;
             }
@@ -80,6 +85,10 @@ internal static class Lane
         }
         Console.WriteLine($"differential lane: {inputs} inputs ({seeds.Count} seeds, {regressions.Count} regression inputs, {done} mutations) in {clock.Elapsed.TotalSeconds:F1} s; " +
             $"{fresh} new divergences, {known} known-open ({knownIds.Count} distinct inputs; see {Path.GetFileName(allowFile)})");
+        if (knownKinds.Count > 0)
+        {
+            Console.WriteLine($"differential lane: known-open inputs by kind: {string.Join(", ", knownKinds.Select(k => $"{k.Key} {k.Value}"))}");
+        }
         return fresh == 0 ? 0 : 1;
     }
 }

@@ -237,9 +237,11 @@ def run(file):
 
 def main():
     signal.signal(signal.SIGALRM, _on_alarm)
-    # CPython reports some errors of the unpickler's clean-up as "unraisable" on stderr (e.g. "deallocated bytearray
-    # object has exported buffers" after a failed BYTEARRAY8 read): not answers, and noise in CI logs.
+    # CPython prints some errors of the unpickler's clean-up straight to sys.stderr (e.g. "SystemError: deallocated
+    # bytearray object has exported buffers" after a truncated BYTEARRAY8): not answers, and noise in CI logs. A crash
+    # of the oracle itself still shows, as "the oracle process died" in the answers.
     sys.unraisablehook = lambda unraisable: None
+    sys.stderr = open(os.devnull, "w")
     sys.setrecursionlimit(20_000)
     # A forged length or memo index (CPython sizes its memo array from the largest one) must fail fast as MemoryError
     # here, not take the machine's memory: 256 MiB is far more than any input of the lane needs.
