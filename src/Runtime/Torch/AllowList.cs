@@ -67,6 +67,7 @@ internal static class AllowList
         RebuildTensor, RebuildTensorV2, RebuildTensorV3, RebuildParameter, RebuildParameterWithState,
         OrderedDict, Size, Device, UntypedStorage, CodecsEncode, Set, FrozenSet, ByteArray, Complex,
         RebuildSparseTensor, RebuildSparseCsrTensor, RebuildQTensor, GetLayout,
+        OpaqueCustomClass.ScriptObject, // PyTorch's own, refused when met as "unsupported" (not "unsafe")
     ];
 
     public static bool IsAllowed(PyGlobal global) =>
