@@ -7,6 +7,12 @@ namespace StateDict;
 /// <summary>
 /// The schema format the source generator reads: <c>{"format": "statedict-schema/1", "tensors": {key: {dtype, shape}}}</c>;
 /// a meta tensor's entry adds <c>"device": "meta"</c> (the generator gives it no property: it has no data).
+/// Sparse and quantized tensors are listed as <see cref="Checkpoint.Tensors"/> lists them, one entry per component, with
+/// the members <c>statedict inspect --json</c> gives them: <c>"layout"</c>, <c>"of"</c> and <c>"component"</c> for a
+/// component (<c>"adj.indices": {..., "layout": "sparse_coo", "of": "adj", "component": "indices"}</c>),
+/// <c>"quantized_dtype"</c>, <c>"qscheme"</c> (and <c>"axis"</c> per channel) for a quantized tensor's integer representation.
+/// A per-channel quantized tensor's <c>KEY.scales</c> and <c>KEY.zero_points</c> are left out: as entries they would make
+/// <c>KEY</c> both a tensor and a module (SD0007); <see cref="Checkpoint.ReadQuantized(string)"/> reads them.
 /// </summary>
 public static class SchemaJson
 {
@@ -23,13 +29,40 @@ public static class SchemaJson
         string separator = "\n";
         foreach (var info in checkpoint.Tensors.Values)
         {
+            if (info.Owner is { } owner && checkpoint.QuantizedTensors.ContainsKey(owner))
+            {
+                continue;
+            }
             text.Append(separator)
                 .Append("    \"").Append(JsonEncodedText.Encode(info.Key, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).Append("\": ")
-                .Append("{\"dtype\": \"").Append(info.DType.Name()).Append("\", \"shape\": [").Append(string.Join(", ", info.Shape)).Append(']')
-                .Append(info.IsMeta ? ", \"device\": \"meta\"}" : "}");
+                .Append("{\"dtype\": \"").Append(info.DType.Name()).Append("\", \"shape\": [").Append(string.Join(", ", info.Shape)).Append(']');
+            AppendKind(text, checkpoint, info);
+            text.Append(info.IsMeta ? ", \"device\": \"meta\"}" : "}");
             separator = ",\n";
         }
-        text.Append(checkpoint.Tensors.Count == 0 ? "}\n}\n" : "\n  }\n}\n");
+        text.Append(separator == "\n" ? "}\n}\n" : "\n  }\n}\n");
         return text.ToString();
+    }
+
+    /// <summary>The members that say a tensor is a sparse tensor's component or a quantized tensor (nothing for a dense one).</summary>
+    private static void AppendKind(StringBuilder text, Checkpoint checkpoint, TensorInfo info)
+    {
+        if (info.Layout != TensorLayout.Strided)
+        {
+            text.Append(", \"layout\": \"").Append(info.Layout.Name()).Append('"');
+        }
+        if (info.Owner is { } owner)
+        {
+            text.Append(", \"of\": \"").Append(JsonEncodedText.Encode(owner, JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
+                .Append("\", \"component\": \"").Append(info.Component).Append('"');
+        }
+        if (info.QuantizedDType is { } qdtype && checkpoint.QuantizedTensors.TryGetValue(info.Key, out var quantized))
+        {
+            text.Append(", \"quantized_dtype\": \"").Append(qdtype.Name()).Append("\", \"qscheme\": \"").Append(quantized.Scheme.Name()).Append('"');
+            if (quantized.Scheme != QScheme.PerTensorAffine)
+            {
+                text.Append(", \"axis\": ").Append(quantized.Axis.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
     }
 }

@@ -293,22 +293,35 @@ internal sealed class ShardedContainer : IContainer
         var tensors = new List<TensorInfo>();
         var values = new List<KeyValuePair<string, object?>>();
         var storages = new List<StorageDecl>();
+        var sparse = new List<SparseTensorInfo>();
+        var quantized = new List<QuantizedTensorInfo>();
         var found = new HashSet<string>(StringComparer.Ordinal);
         foreach (var shard in _shards)
         {
             var tree = shard.Container.ReadTree(limits);
             var roots = new Dictionary<StorageRef, StorageRef>(ReferenceEqualityComparer.Instance);
+            var kinds = new TensorKindRemap();
             foreach (var tensor in tree.Tensors)
             {
-                Claim(tensor.Key, shard, found);
+                // The index lists a sparse or quantized tensor once, under its own key, not its components'.
+                if (tensor.Owner is null)
+                {
+                    Claim(tensor.Key, shard, found);
+                }
                 var root = tensor.Storage.Root;
                 if (!roots.TryGetValue(root, out var outer))
                 {
-                    outer = new StorageRef($"{shard.Name}:{root.Key}", root.DType, root.Size, root.Untyped, root.PickleOffset);
+                    outer = new StorageRef($"{shard.Name}:{root.Key}", root.DType, root.Size, root.Untyped, root.PickleOffset) { Quantized = root.Quantized };
                     roots.Add(root, outer);
                 }
-                tensors.Add(new TensorInfo(tensor.Key, tensor.DType, tensor.Shape, tensor.Strides, tensor.StorageOffset, tensor.ElementCount,
-                    tensor.IsParameter, tensor.Storage with { Root = outer }));
+                tensors.Add(kinds.Move(tensor, new TensorInfo(tensor.Key, tensor.DType, tensor.Shape, tensor.Strides, tensor.StorageOffset, tensor.ElementCount,
+                    tensor.IsParameter, tensor.Storage with { Root = outer })));
+            }
+            sparse.AddRange(tree.Sparse.Select(kinds.Sparse));
+            quantized.AddRange(tree.Quantized.Select(kinds.Quantized));
+            foreach (var s in tree.Sparse)
+            {
+                Claim(s.Key, shard, found);
             }
             foreach (var value in tree.Values)
             {
@@ -330,7 +343,7 @@ internal sealed class ShardedContainer : IContainer
                     $"index byte {at}: weight_map puts '{SafetensorsHeader.Shorten(key)}' in shard {name}, which has no such key");
             }
         }
-        return new TorchTree(tensors, values, storages);
+        return new TorchTree(tensors, values, storages) { Sparse = sparse, Quantized = quantized };
     }
 
     private void Claim(string key, Shard shard, HashSet<string> found)

@@ -109,6 +109,7 @@ internal static class AllowList
         [RebuildSparseCsrTensor] = GlobalKind.Tensor,
         [RebuildMetaTensor] = GlobalKind.Tensor,
         ["torch._utils._rebuild_wrapper_subclass"] = GlobalKind.Unsupported,
+        [OpaqueCustomClass.ScriptObject] = GlobalKind.Unsupported, // PyTorch's own opaque custom-class object: "unsupported", not "unsafe"
         ["torch._utils._rebuild_device_tensor_from_numpy"] = GlobalKind.Unsupported,
         ["torch._utils._rebuild_device_tensor_from_cpu_tensor"] = GlobalKind.Unsupported,
     };

@@ -130,6 +130,8 @@ internal sealed class TorchReader
             case PyGlobal dtype when AllowList.TryDType(dtype, out _) || AllowList.QuantizationGlobals.Contains(dtype.FullName):
                 AddValue(key, dtype.FullName); // a dtype or qscheme as a value (a quantized Linear's _packed_params.dtype): its torch name
                 break;
+            case PyCall call when OpaqueCustomClass.Is(call):
+                throw OpaqueCustomClass.Refuse(_source.FilePath, _source.Part, call, Shorten(key));
             case PyCall call when _policy.IsObject(call):
                 VisitObject(call, key, depth);
                 break;

@@ -26,7 +26,7 @@ namespace StateDict;
 /// StateDictWriter.From(ckpt).Save("out.safetensors");            // what ckpt.Save does
 /// </code>
 /// </example>
-public sealed class StateDictWriter
+public sealed partial class StateDictWriter
 {
     private readonly List<WriteEntry> _entries = [];
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
@@ -44,13 +44,6 @@ public sealed class StateDictWriter
     public static StateDictWriter From(Checkpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        if (checkpoint.SparseTensors.Count + checkpoint.QuantizedTensors.Count > 0)
-        {
-            // Written as plain tensors, their components would load in torch as something else: refuse instead.
-            string kind = checkpoint.SparseTensors.Count > 0 ? $"sparse {checkpoint.SparseTensors.Values.First().Layout.Name()} tensor '{checkpoint.SparseTensors.Keys.First()}'"
-                : $"quantized {checkpoint.QuantizedTensors.Values.First().DType.Name()} tensor '{checkpoint.QuantizedTensors.Keys.First()}'";
-            throw new NotSupportedException($"{checkpoint.Path}: writing sparse and quantized tensors is not supported yet ({kind}); read them with ReadSparse/ReadQuantized");
-        }
         var writer = new StateDictWriter();
         var sources = new Dictionary<StorageRef, CheckpointStorageSource>(ReferenceEqualityComparer.Instance);
         foreach (var tensor in checkpoint.Tensors.Values)
@@ -60,12 +53,11 @@ public sealed class StateDictWriter
                 writer.AddEntry(Materialized(checkpoint, tensor));
                 continue;
             }
-            var root = tensor.Storage.Root;
-            if (!sources.TryGetValue(root, out var source))
+            if (writer.AddKindOf(checkpoint, tensor, sources))
             {
-                sources.Add(root, source = new CheckpointStorageSource(checkpoint, root));
+                continue;
             }
-            writer.AddEntry(new TensorEntry(tensor.Key, source, tensor.Storage.ElementOffset + tensor.StorageOffset, tensor.Shape, tensor.Strides, tensor.IsParameter));
+            writer.AddEntry(Entry(checkpoint, tensor, sources));
         }
         foreach (var (key, value) in checkpoint.Values)
         {
@@ -222,6 +214,7 @@ public sealed class StateDictWriter
     {
         if (format == SaveFormat.Safetensors)
         {
+            RefuseKindsInSafetensors();
             var tensors = _entries.OfType<TensorWriteEntry>().Select(e => e.Tensor).ToList();
             var names = tensors.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);

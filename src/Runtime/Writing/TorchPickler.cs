@@ -11,7 +11,7 @@ namespace StateDict.Writing;
 /// <c>_rebuild_parameter</c> for parameters. Storage keys are numbered in order of first use; a tensor written
 /// again (tied weights) is a BINGET of the first.
 /// </summary>
-internal sealed class TorchPickler
+internal sealed partial class TorchPickler
 {
     private static readonly object StorageTag = new();
     private static readonly object CpuTag = new();
@@ -82,6 +82,9 @@ internal sealed class TorchPickler
                 break;
             case ValueWriteEntry v:
                 WriteValue(v.Value);
+                break;
+            default:
+                WriteKind(entry);
                 break;
         }
     }
@@ -154,8 +157,11 @@ internal sealed class TorchPickler
         _pickle.Reduce(identity);
     }
 
-    /// <summary><c>('storage', torch.FloatStorage, key, 'cpu', numel)</c> BINPERSID; untyped storages count bytes.</summary>
-    private void WriteStorage(StorageSource storage, bool untyped)
+    /// <summary>
+    /// <c>('storage', torch.FloatStorage, key, 'cpu', numel)</c> BINPERSID; untyped storages count bytes. A quantized
+    /// tensor's storage names its own class (<paramref name="storageClass"/>, e.g. <c>QInt8Storage</c>).
+    /// </summary>
+    private void WriteStorage(StorageSource storage, bool untyped, string? storageClass = null)
     {
         if (!_keys.TryGetValue(storage, out string? key))
         {
@@ -171,7 +177,7 @@ internal sealed class TorchPickler
         }
         else
         {
-            _pickle.Global("torch", TorchNames.StorageClass(storage.DType));
+            _pickle.Global("torch", storageClass ?? TorchNames.StorageClass(storage.DType));
         }
         _pickle.String(key, storage);
         _pickle.String("cpu", CpuTag);

@@ -17,12 +17,4 @@ public class SparseIndexTests
         Assert.Contains($"'{key}'", error.Message);
         Assert.Contains(problem, error.Message);
     }
-
-    [Fact]
-    public void A_sparse_checkpoint_is_not_silently_written_as_dense_components()
-    {
-        using var checkpoint = Checkpoint.Open(Fixtures.PathOf("kinds/sparse.pth"));
-        var error = Assert.Throws<NotSupportedException>(() => checkpoint.Save(Path.Combine(Path.GetTempPath(), $"statedict-{Guid.NewGuid():N}.pth")));
-        Assert.Contains("sparse sparse_coo tensor 'coo'", error.Message);
-    }
 }

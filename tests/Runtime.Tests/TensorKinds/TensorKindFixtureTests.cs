@@ -45,6 +45,20 @@ public class TensorKindFixtureTests
     public void Sparse_tensors_densify_like_torch_to_dense(string name, TensorMemory memory)
     {
         using var checkpoint = Checkpoint.Open(Fixtures.PathOf(name), new LoadOptions { Memory = memory });
+        SparseMatch(name, checkpoint);
+    }
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Quantized_tensors_dequantize_bit_exact(string name, TensorMemory memory)
+    {
+        using var checkpoint = Checkpoint.Open(Fixtures.PathOf(name), new LoadOptions { Memory = memory });
+        QuantizedMatch(name, checkpoint);
+    }
+
+    /// <summary>The sparse tensors of <paramref name="checkpoint"/> are the fixture's: keys, layouts, shapes, torch's to_dense().</summary>
+    internal static void SparseMatch(string name, Checkpoint checkpoint)
+    {
         var expected = Document(name).GetProperty("sparse").EnumerateArray().ToList();
         Assert.Equal(expected.Select(e => e.GetProperty("key").GetString()), checkpoint.SparseTensors.Keys);
         foreach (var want in expected)
@@ -62,11 +76,9 @@ public class TensorKindFixtureTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Files))]
-    public void Quantized_tensors_dequantize_bit_exact(string name, TensorMemory memory)
+    /// <summary>The quantized tensors of <paramref name="checkpoint"/> are the fixture's: parameters and torch's dequantize().</summary>
+    internal static void QuantizedMatch(string name, Checkpoint checkpoint)
     {
-        using var checkpoint = Checkpoint.Open(Fixtures.PathOf(name), new LoadOptions { Memory = memory });
         var expected = Document(name).GetProperty("quantized").EnumerateArray().ToList();
         Assert.Equal(expected.Select(e => e.GetProperty("key").GetString()), checkpoint.QuantizedTensors.Keys);
         foreach (var want in expected)

@@ -3,7 +3,9 @@
 
 Usage: /usr/bin/python3 verify_with_torch.py MANIFEST.json > RESULT.json
 
-MANIFEST.json: {"files": [{"path": "...", "format": "pth" | "safetensors", "original": "... or null"}]}
+MANIFEST.json: {"files": [{"path": "...", "format": "pth" | "safetensors", "original": "... or null", "kinds": false}]}
+With "kinds": true, the loaded object (sparse and quantized tensors) is described as make_fixtures.py's
+kinds_expectation describes the tensor-kind fixtures ("kinds": {tensors, values, sparse, quantized}).
 
 For each .pth: torch.load(path, weights_only=True) (also without weights_only when that fails, so that the
 reason can be compared with the original fixture's), every tensor and plain value flattened to dotted keys with
@@ -88,6 +90,13 @@ def describe(obj):
     return tensors, values
 
 
+def describe_kinds(obj):
+    """Sparse and quantized tensors described per component as tests/fixtures/make_fixtures.py records them."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures"))
+    import make_fixtures
+    return make_fixtures.kinds_expectation(torch, list(make_fixtures.flatten_kinds(torch, obj)), "", "")
+
+
 def try_load(path, weights_only):
     try:
         return torch.load(path, weights_only=weights_only), "ok"
@@ -111,7 +120,10 @@ def verify_pth(entry):
         if obj is None:
             result["problems"].append(f"torch.load failed even without weights_only: {full}")
             return result
-    result["tensors"], result["values"] = describe(obj)
+    if entry.get("kinds"):
+        result["kinds"] = describe_kinds(obj)
+    else:
+        result["tensors"], result["values"] = describe(obj)
 
     # torch.save the loaded object again under the same name: its pickle and storages must be ours, byte for byte.
     with tempfile.TemporaryDirectory() as tmp:
