@@ -14,7 +14,7 @@ public class UserShapedBindingTests
 
     private static Dictionary<string, string> Expected(string file)
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Fixtures.PathOf(file + ".expected.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Fixtures.PathOf("binding/" + file + ".expected.json")));
         return json.RootElement.GetProperty("float32_sha256").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }
 
@@ -45,21 +45,21 @@ public class UserShapedBindingTests
     [Fact]
     public void A_bfloat16_transformer_binds_as_float_with_QKV_chunks()
     {
-        using var w = EncoderBf16.Load(Fixtures.PathOf("encoder_bf16.pth"));
+        using var w = EncoderBf16.Load(Fixtures.PathOf("binding/encoder_bf16.pth"));
         AssertEncoder("encoder_bf16.pth", w.Embed, w.Layers, w.FinalNorm);
     }
 
     [Fact]
     public void A_float16_transformer_binds_as_float_with_QKV_chunks()
     {
-        using var w = EncoderF16.Load(Fixtures.PathOf("encoder_f16.pth"));
+        using var w = EncoderF16.Load(Fixtures.PathOf("binding/encoder_f16.pth"));
         AssertEncoder("encoder_f16.pth", w.Embed, w.Layers, w.FinalNorm);
     }
 
     [Fact]
     public void ConvertTo_reads_a_float16_tree_as_float()
     {
-        using var w = EncoderF16Tree.Load(Fixtures.PathOf("encoder_f16.pth"));
+        using var w = EncoderF16Tree.Load(Fixtures.PathOf("binding/encoder_f16.pth"));
         var expected = Expected("encoder_f16.pth");
         TensorView<float> weight = w.Encoder.Layers[1].SelfAttn.InProjWeight;
         Assert.Equal(expected["encoder.layers.1.self_attn.in_proj_weight"], Sha(weight));
@@ -69,7 +69,7 @@ public class UserShapedBindingTests
     [Fact]
     public void A_tied_lm_head_absent_from_the_checkpoint_falls_back_to_the_embeddings()
     {
-        using var w = TiedLm.Load(Fixtures.PathOf("tied.pth"));
+        using var w = TiedLm.Load(Fixtures.PathOf("binding/tied.pth"));
         var expected = Expected("tied.pth");
         Assert.Equal(expected["embed_tokens.weight"], Sha(w.LmHead));
         Assert.Equal(expected["embed_tokens.weight"], Sha(w.Embed));
@@ -83,11 +83,11 @@ public class UserShapedBindingTests
     [Fact]
     public void Without_Ignore_a_strict_load_refuses_the_unbound_buffers_and_Strict_false_lets_them_through()
     {
-        var e = Assert.Throws<CheckpointSchemaMismatchException>(() => TiedLmStrict.Load(Fixtures.PathOf("tied.pth")));
+        var e = Assert.Throws<CheckpointSchemaMismatchException>(() => TiedLmStrict.Load(Fixtures.PathOf("binding/tied.pth")));
         Assert.Equal(2, e.Problems.Count);
         Assert.All(e.Problems, p => Assert.Contains("unexpected key 'blocks.", p, StringComparison.Ordinal));
 
-        using var w = TiedLmStrict.Load(Fixtures.PathOf("tied.pth"), new LoadOptions { Strict = false });
+        using var w = TiedLmStrict.Load(Fixtures.PathOf("binding/tied.pth"), new LoadOptions { Strict = false });
         Assert.Equal(2, w.Report.IgnoredKeys.Count);
     }
 
@@ -97,7 +97,7 @@ public class UserShapedBindingTests
         string path = Path.Combine(Path.GetTempPath(), $"statedict-tied-{Guid.NewGuid():N}.pth");
         try
         {
-            using (var source = Checkpoint.Open(Fixtures.PathOf("tied.pth")))
+            using (var source = Checkpoint.Open(Fixtures.PathOf("binding/tied.pth")))
             {
                 StateDictWriter.From(source).Add<float>("lm_head.weight", [16, 8], new float[16 * 8], isParameter: true).Save(path);
             }

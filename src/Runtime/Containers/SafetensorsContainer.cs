@@ -194,12 +194,12 @@ internal sealed class SafetensorsContainer : IContainer
         {
             // Sub-byte values are packed whole elements per byte group (DType.Float4E2M1FNx2, Float6E2M3x4): the last
             // dimension counts elements, like torch.float4_e2m1fn_x2.
-            if (shape.Length == 0 || shape[^1] % packed != 0)
+            if (shape.Length == 0 || (shape[^1] % packed != 0 && !shape.Contains(0)))
             {
                 throw new CheckpointFormatException(file.Path,
                     $"safetensors header byte {entry.At}: unsupported: {entry.DTypeCode} tensor '{SafetensorsHeader.Shorten(entry.Name)}' of shape [{string.Join(", ", shape)}]: StateDict reads packed {entry.DTypeCode} values in groups of {packed} along the last dimension");
             }
-            shape = shape.SetItem(shape.Length - 1, shape[^1] / packed);
+            shape = shape.SetItem(shape.Length - 1, (shape[^1] + packed - 1) / packed); // an empty tensor may have any last dimension
         }
         var strides = new long[shape.Length];
         long step = 1;

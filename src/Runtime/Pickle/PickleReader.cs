@@ -88,7 +88,7 @@ internal ref struct PickleReader(ReadOnlySpan<byte> data, PickleSource source, F
         return (long)length;
     }
 
-    /// <summary>A protocol-0 text argument up to (not including) the next newline.</summary>
+    /// <summary>A protocol-0 text argument up to (not including) the next newline (a '\r' before it is kept, as CPython keeps it).</summary>
     public ReadOnlySpan<byte> ReadLine(string what)
     {
         int newline = _data[Position..].IndexOf((byte)'\n');
@@ -104,7 +104,7 @@ internal ref struct PickleReader(ReadOnlySpan<byte> data, PickleSource source, F
         }
         var line = _data.Slice(Position, newline);
         Position += newline + 1;
-        return line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+        return line; // CPython strips the '\n' only: a '\r' before it is part of the argument.
     }
 
     /// <summary>FRAME at <paramref name="at"/>: the next <paramref name="length"/> bytes are one frame.</summary>

@@ -63,20 +63,21 @@ internal static class PickleText
         }
     }
 
-    /// <summary>INT ("I01" is True, "I00" False) and LONG ("L123L") arguments.</summary>
+    /// <summary>
+    /// INT ("I01" is True, "I00" False) and LONG ("L123L") arguments, as decimal text. CPython parses INT with C's
+    /// <c>strtol</c> in base 0 (so "I0011" is octal 9 there) and LONG in Python's base 0 (where "0011" is an error): a
+    /// leading zero before other digits is refused rather than read as something else.
+    /// </summary>
     public static object ParseIntLine(ReadOnlySpan<byte> line, bool allowBool, int at, PickleSource src, CheckpointLimits limits)
     {
-        if (allowBool && line.SequenceEqual("01"u8))
-        {
-            return true;
-        }
-        if (allowBool && line.SequenceEqual("00"u8))
-        {
-            return false;
-        }
         if (!allowBool && line.Length > 0 && line[^1] == (byte)'L')
         {
             line = line[..^1];
+        }
+        var digits = line.Length > 0 && line[0] is (byte)'+' or (byte)'-' ? line[1..] : line;
+        if (digits.Length > 1 && digits[0] == (byte)'0' && !(allowBool && line.Length == 2 && line[0] == (byte)'0'))
+        {
+            throw src.Corrupt(at, "integer text with a leading zero (Python reads it in another base, or refuses it)");
         }
         // Decimal parsing is superlinear in the digit count: bound it like Python's int_max_str_digits.
         int maxDigits = (int)Math.Min(4300, limits.MaxIntegerBytes * 2.5 + 2);
@@ -88,18 +89,24 @@ internal static class PickleText
         {
             throw src.Corrupt(at, "malformed integer text");
         }
+        if (allowBool && line.Length == 2 && (value.IsZero || value.IsOne))
+        {
+            return value.IsOne; // CPython: a two-character INT worth 0 or 1 ("00", "01", "+1", "-0") is a bool.
+        }
         return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
+    /// <summary>FLOAT text, as Python's <c>float()</c> reads it (nan and inf in any case, with a sign; NaN's sign bit as Python sets it).</summary>
     public static double ParseFloatLine(ReadOnlySpan<byte> line, int at, PickleSource src)
     {
         var text = Ascii(line, at, src);
-        return text switch
+        return text.ToLowerInvariant() switch
         {
-            "nan" => double.NaN,
-            "inf" => double.PositiveInfinity,
-            "-inf" => double.NegativeInfinity,
-            _ when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            "nan" or "+nan" => BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0000), // .NET's double.NaN has the sign bit set
+            "-nan" => BitConverter.Int64BitsToDouble(unchecked((long)0xFFF8_0000_0000_0000)),
+            "inf" or "+inf" or "infinity" or "+infinity" => double.PositiveInfinity,
+            "-inf" or "-infinity" => double.NegativeInfinity,
+            _ when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d) => d,
             _ => throw src.Corrupt(at, "malformed float text"),
         };
     }

@@ -215,7 +215,11 @@ public class PickleMachineTests
     [Fact]
     public void Long_text_is_never_a_boolean()
     {
-        Assert.Equal(1L, Assert.IsType<long>(Root(new PickleBuilder().Long("01").Stop())));
+        Assert.Equal(1L, Assert.IsType<long>(Root(new PickleBuilder().Long("1").Stop())));
+        // "L01L": Python's int("01", 0) is a ValueError, and INT "0011" is octal 9 to CPython's strtol: refused, never misread.
+        Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Long("01").Stop()));
+        Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Int("0011").Stop()));
+        Assert.Equal(true, Root(new PickleBuilder().Int("+1").Stop()));
     }
 
     [Theory]
