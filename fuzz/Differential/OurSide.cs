@@ -34,7 +34,7 @@ internal static class OurSide
         PickleResult pickle;
         try
         {
-            pickle = PickleMachine.Run(data, source, Limits, seen);
+            pickle = PickleMachine.Run(data, source, Limits, seen, refused: ReadPolicy.Default.Refuses); // as ZipContainer runs data.pkl
         }
         catch (CheckpointException e)
         {
