@@ -8,7 +8,8 @@ namespace StateDict.Generator.Diagnostics
     internal static class Descriptors
     {
         private const string Category = "StateDict";
-        private const string HelpBase = "https://github.com/statedict/statedict/blob/main/docs/diagnostics.md#";
+        // No help links: the project has no public repository yet, and an invented URL is worse than none. Every id is
+        // described in docs/diagnostics.md (packed with the package's README).
 
         public static readonly DiagnosticDescriptor SchemaNotFound = Error("SD0001", "Schema file not found",
             "Schema file '{0}' is not in AdditionalFiles{1}",
@@ -113,8 +114,7 @@ namespace StateDict.Generator.Diagnostics
         public static readonly DiagnosticDescriptor Renamed = new DiagnosticDescriptor("SD0020", "Generated name changed",
             "Key segment '{0}' of '{1}' became '{2}' instead of '{3}' to avoid a collision",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
-            description: "Two keys map to the same C# name, or a key maps to a reserved member name; the later one gets a numbered name. Rename the module in PyTorch, or use [TensorKey] to choose names.",
-            helpLinkUri: HelpBase + "sd0020");
+            description: "Two keys map to the same C# name, or a key maps to a reserved member name; the later one gets a numbered name. Rename the module in PyTorch, or use [TensorKey] to choose names.");
 
         public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
         {
@@ -126,6 +126,6 @@ namespace StateDict.Generator.Diagnostics
 
         private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>
             new DiagnosticDescriptor(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
-                description: description, helpLinkUri: HelpBase + id.ToLowerInvariant());
+                description: description);
     }
 }
