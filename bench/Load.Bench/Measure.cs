@@ -8,15 +8,20 @@ namespace StateDict.LoadBench;
 /// One measurement, in a fresh process (the table runs one per mode and run, so each mode's peak RSS is its own and
 /// every load faults fresh memory): the timed operation, this process's VmHWM right after it, then memcpy of the
 /// file's size between two already-touched buffers in this same process (the limit the table divides by).
-/// Prints one line, <c>RESULT {json}</c>.
+/// With <c>fresh</c> the timed operation is the first thing the process does (no warm-up, one open): what a user
+/// meets, JIT and first touch of fresh memory included. Prints one line, <c>RESULT {json}</c>.
 /// </summary>
 internal static class Measure
 {
     public static readonly string[] Modes = ["open", "copy", "copy-seq", "copy-managed", "mmap-open", "mmap", "slice8", "convert-f32", "limits"];
 
-    public static int Run(string mode, string path, int repetitions, string? touch)
+    public static int Run(string mode, string path, int repetitions, string? touch, bool fresh)
     {
-        var result = new JsonObject { ["mode"] = mode, ["file"] = path, ["bytes"] = new FileInfo(path).Length };
+        var result = new JsonObject { ["mode"] = mode, ["file"] = path, ["bytes"] = new FileInfo(path).Length, ["fresh"] = fresh };
+        if (fresh)
+        {
+            repetitions = 0;
+        }
         long bytes = new FileInfo(path).Length;
         switch (mode)
         {
@@ -27,16 +32,16 @@ internal static class Measure
                 Open(Runtime.MemoryMapped(), path, repetitions, result);
                 break;
             case "copy":
-                Full(Runtime.Copy(), preload: true, everyByte: touch == "bytes", path, result);
+                Full(Runtime.Copy(), preload: true, everyByte: touch == "bytes", fresh, path, result);
                 break;
             case "copy-seq":
-                Full(Runtime.Copy(), preload: false, everyByte: touch == "bytes", path, result);
+                Full(Runtime.Copy(), preload: false, everyByte: touch == "bytes", fresh, path, result);
                 break;
             case "copy-managed":
-                Full(Runtime.CopyManaged(), preload: true, everyByte: touch == "bytes", path, result);
+                Full(Runtime.CopyManaged(), preload: true, everyByte: touch == "bytes", fresh, path, result);
                 break;
             case "mmap":
-                Full(Runtime.MemoryMapped(), preload: false, everyByte: touch != "pages", path, result);
+                Full(Runtime.MemoryMapped(), preload: false, everyByte: touch != "pages", fresh, path, result);
                 break;
             case "slice8":
                 Slices(path, result);
@@ -53,7 +58,7 @@ internal static class Measure
         }
         if (mode != "limits" && !result.ContainsKey("memcpy_seconds"))
         {
-            result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(bytes, repetitions);
+            result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(bytes, Math.Max(repetitions, 3));
         }
         Console.WriteLine("RESULT " + result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
         return 0;
@@ -62,6 +67,7 @@ internal static class Measure
     /// <summary>
     /// Open and list (keys, shapes): the first open in the process (with JIT), then <paramref name="repetitions"/> more,
     /// whose median is the figure. Open-only modes allocate little, so repeating them in one process is fair.
+    /// With no repetitions (fresh) the figure is the first open.
     /// </summary>
     private static void Open(LoadOptions options, string path, int repetitions, JsonObject result)
     {
@@ -71,8 +77,15 @@ internal static class Measure
             List(cold);
         }
         result["cold_seconds"] = clock.Elapsed.TotalSeconds;
+        if (repetitions == 0)
+        {
+            result["seconds"] = result["cold_seconds"]!.DeepClone();
+            result["hwm"] = Memory.Status("VmHWM");
+            result["rss"] = Memory.Status("VmRSS");
+            return;
+        }
         var times = new List<double>();
-        for (int r = 0; r < Math.Max(1, repetitions); r++)
+        for (int r = 0; r < repetitions; r++)
         {
             Settle();
             clock.Restart();
@@ -91,20 +104,24 @@ internal static class Measure
 
     /// <summary>
     /// Open, (optionally) <see cref="Checkpoint.Preload"/>, then read every tensor and touch its bytes. Before it, an untimed
-    /// warm-up on the same file (open, read the smallest tensor of each dtype) so JIT is not in the figure.
+    /// warm-up on the same file (open, read the smallest tensor of each dtype) so JIT is not in the figure, unless
+    /// <paramref name="fresh"/>.
     /// </summary>
-    private static void Full(LoadOptions options, bool preload, bool everyByte, string path, JsonObject result)
+    private static void Full(LoadOptions options, bool preload, bool everyByte, bool fresh, string path, JsonObject result)
     {
         var clock = Stopwatch.StartNew();
-        using (var warm = Checkpoint.Open(path, options))
+        if (!fresh)
         {
-            foreach (var smallest in warm.Tensors.Values.GroupBy(t => t.DType).Select(g => g.MinBy(t => t.ByteLength)!))
+            using (var warm = Checkpoint.Open(path, options))
             {
-                Runtime.Touch(warm, smallest, everyByte);
+                foreach (var smallest in warm.Tensors.Values.GroupBy(t => t.DType).Select(g => g.MinBy(t => t.ByteLength)!))
+                {
+                    Runtime.Touch(warm, smallest, everyByte);
+                }
             }
+            result["warmup_seconds"] = clock.Elapsed.TotalSeconds;
+            Settle();
         }
-        result["warmup_seconds"] = clock.Elapsed.TotalSeconds;
-        Settle();
         long hwmBefore = Memory.Status("VmHWM");
 
         clock.Restart();

@@ -3,12 +3,15 @@ using StateDict.LoadBench;
 
 // dotnet bench/Load.Bench/.../StateDict.Load.Bench.dll [table options]   the load table (bench/run.sh runs this)
 //   --dir D            the checkpoints (default /tmp/statedict-bench; written by bench/make_checkpoints.py)
-//   --runs N           runs per row, medians reported (default 3)
+//   --runs N           warm runs per row, medians reported (default 3)
+//   --fresh-runs N     fresh-process runs per row (default 5)
+//   --cold yes|no      the cold-page-cache rows (default yes; they drop the page cache, so they need root)
 //   --files a,b        file names within D (default gpt2xl_fp32.pth,gpt2xl_bf16.pth,small20k.pth)
 //   --modes a,b        open, copy, copy-seq, copy-managed, mmap-open, mmap (default open,copy,mmap-open,mmap)
 //   --python P|none    the Python with torch for the torch.load rows (default /usr/bin/python3)
 //   --touch pages|bytes  how copy-mode and torch.load rows touch the bytes (default pages; mmap always reads every byte)
-// ... measure MODE FILE [--repetitions N] [--touch pages|bytes]    one measurement (what the table runs per run)
+// ... measure MODE FILE [--repetitions N] [--touch pages|bytes] [--fresh]    one measurement (what the table runs per run);
+//     --fresh: the timed work is the first thing the process does (JIT, first touch included)
 // ... --check-big FILE   read bench/make_big_zip64.py's >4 GiB file in every memory mode and check PyTorch's SHA-256s
 // ... --bdn [BenchmarkDotNet arguments]    pickle VM and 20,000-tensor open micro-benchmarks (STATEDICT_BENCH_DIR)
 if (args.Length > 0 && args[0] == "--bdn")
@@ -24,12 +27,12 @@ if (args.Length > 0 && args[0] == "measure")
 {
     if (args.Length < 3)
     {
-        Console.Error.WriteLine("usage: measure MODE FILE [--repetitions N] [--touch pages|bytes]");
+        Console.Error.WriteLine("usage: measure MODE FILE [--repetitions N] [--touch pages|bytes] [--fresh]");
         return 2;
     }
-    return Measure.Run(args[1], args[2], int.Parse(Option(args, "--repetitions") ?? "3"), Option(args, "--touch"));
+    return Measure.Run(args[1], args[2], int.Parse(Option(args, "--repetitions") ?? "3"), Option(args, "--touch"), args.Contains("--fresh"));
 }
-string[] known = ["--dir", "--runs", "--files", "--modes", "--python", "--touch"];
+string[] known = ["--dir", "--runs", "--fresh-runs", "--cold", "--files", "--modes", "--python", "--touch"];
 for (int i = 0; i < args.Length; i += 2)
 {
     if (!known.Contains(args[i]) || i + 1 >= args.Length)
@@ -51,6 +54,14 @@ if (Option(args, "--dir") is { } dir)
 if (Option(args, "--runs") is { } runs)
 {
     options = options with { Runs = int.Parse(runs) };
+}
+if (Option(args, "--fresh-runs") is { } freshRuns)
+{
+    options = options with { FreshRuns = int.Parse(freshRuns) };
+}
+if (Option(args, "--cold") is { } cold)
+{
+    options = options with { Cold = cold != "no" };
 }
 if (Option(args, "--files") is { } files)
 {

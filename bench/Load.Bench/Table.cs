@@ -6,10 +6,11 @@ using System.Text.Json.Nodes;
 namespace StateDict.LoadBench;
 
 /// <summary>
-/// The default mode: for each checkpoint, warm its page cache, run every mode N times (each run a fresh child process),
-/// run torch.load in both weights_only modes, and print one markdown table per file.
+/// The default mode: for each checkpoint, warm its page cache, run every mode N times (each run a fresh child process,
+/// warmed up inside before the timed work) and M more times with the timed work first in the process (what a user
+/// meets), run torch.load in both weights_only modes, then the cold-page-cache rows, and print markdown tables per file.
 /// </summary>
-internal sealed class Table(TableOptions options)
+internal sealed partial class Table(TableOptions options)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -36,7 +37,7 @@ internal sealed class Table(TableOptions options)
     {
         var output = new StringBuilder();
         output.AppendLine(CultureInfo.InvariantCulture, $"Load.Bench, {DateTime.Now:yyyy-MM-dd HH:mm}, {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}, " +
-            $"THP {Thp()}, load average {LoadAverage()} at the start; medians of {options.Runs} runs, each in a fresh process, warm page cache.");
+            $"THP {Thp()}, load average {LoadAverage()} at the start; warm: medians of {options.Runs} runs, fresh: medians of {options.FreshRuns} runs, each in a fresh process, warm page cache.");
         output.AppendLine();
         foreach (var name in options.Files)
         {
@@ -66,37 +67,46 @@ internal sealed class Table(TableOptions options)
         }
         WarmPageCache(path);
         var limits = Child(SelfCommand(["measure", "limits", path, "--repetitions", options.Runs.ToString(Invariant)]), path);
-        var rows = new List<(string Key, List<JsonObject> Runs)>();
+        var rows = new List<Row>();
         foreach (var mode in options.Modes)
         {
-            var runs = new List<JsonObject>();
-            for (int r = 0; r < options.Runs; r++)
-            {
-                var args = new List<string> { "measure", mode, path, "--repetitions", "5" };
-                if (options.Touch is { } touch && mode != "mmap")
-                {
-                    args.AddRange(["--touch", touch]);
-                }
-                runs.Add(Child(SelfCommand(args), path));
-            }
-            rows.Add((mode, runs));
+            var warm = Repeat(options.Runs, () => Child(SelfCommand(MeasureArgs(mode, path, fresh: false)), path));
+            var fresh = Repeat(options.FreshRuns, () => Child(SelfCommand(MeasureArgs(mode, path, fresh: true)), path));
+            rows.Add(new Row(mode, warm, fresh));
         }
         if (options.Python is { } python)
         {
             foreach (var weightsOnly in new[] { 0, 1 })
             {
-                var runs = new List<JsonObject>();
-                for (int r = 0; r < options.Runs; r++)
-                {
-                    runs.Add(Child([python, options.TorchScript, path, "--weights-only", weightsOnly.ToString(Invariant), "--touch", options.Touch ?? "pages"], path));
-                }
-                rows.Add(($"torch-{weightsOnly}", runs));
+                // Every torch.load run is a fresh Python process already: the same runs fill both columns.
+                var runs = Repeat(Math.Max(options.Runs, options.FreshRuns), () => Child(TorchCommand(python, path, weightsOnly), path));
+                rows.Add(new Row($"torch-{weightsOnly}", runs, runs));
             }
         }
-        return Format(path, bytes, tensorCount, tensorBytes, limits, rows);
+        string cold = options.Cold ? ColdRows(path, bytes) : "";
+        return Format(path, bytes, tensorCount, tensorBytes, limits, rows) + cold;
     }
 
-    private string Format(string path, long bytes, int tensorCount, long tensorBytes, JsonObject limits, List<(string Key, List<JsonObject> Runs)> rows)
+    private List<string> MeasureArgs(string mode, string path, bool fresh)
+    {
+        var args = new List<string> { "measure", mode, path, "--repetitions", "5" };
+        if (options.Touch is { } touch && mode != "mmap")
+        {
+            args.AddRange(["--touch", touch]);
+        }
+        if (fresh)
+        {
+            args.Add("--fresh");
+        }
+        return args;
+    }
+
+    private List<string> TorchCommand(string python, string path, int weightsOnly) =>
+        [python, options.TorchScript, path, "--weights-only", weightsOnly.ToString(Invariant), "--touch", options.Touch ?? "pages"];
+
+    private static List<JsonObject> Repeat(int count, Func<JsonObject> run) => Enumerable.Range(0, count).Select(_ => run()).ToList();
+
+    private string Format(string path, long bytes, int tensorCount, long tensorBytes, JsonObject limits, List<Row> rows)
     {
         var text = new StringBuilder();
         string Gbps(double seconds) => Significant(bytes / seconds / 1e9);
@@ -109,21 +119,33 @@ internal sealed class Table(TableOptions options)
             $"→ fresh huge-page buffer {Gbps(Seconds(limits, "read_fresh_2m_seconds"))} GB/s " +
             $"(AnonHugePages with the two touched buffers: {Seconds(limits, "anon_huge") / 1e6:N0} MB of {2 * bytes / 1e6:N0} MB).");
         text.AppendLine();
-        text.AppendLine(Invariant, $"| {Path.GetFileName(path)} | time | GB/s | × memcpy | peak RSS | notes |");
-        text.AppendLine("|---|---:|---:|---:|---:|---|");
+        text.AppendLine(Invariant, $"| {Path.GetFileName(path)} | warm | fresh process | GB/s (warm) | × memcpy (warm) | × memcpy (fresh) | peak RSS | notes |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
         // The page-touch checksum (one byte per 4 KiB page of every tensor) is the same computation in C# and Python:
         // every row that touched pages must agree with the first one, which shows all of them read the same bytes.
-        var reference = rows.SelectMany(r => r.Runs).Select(PageChecksum).FirstOrDefault(c => c is not null);
-        foreach (var (key, runs) in rows)
+        var reference = rows.SelectMany(r => r.Warm.Concat(r.Fresh)).Select(PageChecksum).FirstOrDefault(c => c is not null);
+        foreach (var row in rows)
         {
-            double seconds = Stats.Median(runs.Select(r => Seconds(r, "seconds")));
-            double ratio = Stats.Median(runs.Select(r => Seconds(r, "memcpy_seconds") / Seconds(r, "seconds")));
-            long hwm = runs.Max(r => (long?)r["hwm"] ?? 0);
-            text.AppendLine(Invariant, $"| {Label(key)} | {Time(seconds)} | {Gbps(seconds)} | {Significant(ratio)}× | {hwm / 1e6:N0} MB | {Notes(key, runs, tensorCount, reference)} |");
+            double seconds = Stats.Median(row.Warm.Select(r => Seconds(r, "seconds")));
+            double fresh = Stats.Median(row.Fresh.Select(r => Seconds(r, "seconds")));
+            long hwm = row.Warm.Concat(row.Fresh).Max(r => (long?)r["hwm"] ?? 0);
+            text.AppendLine(Invariant, $"| {Label(row.Key)} | {Time(seconds)} | {Time(fresh)} | {Gbps(seconds)} | {Significant(MemcpyRatio(row.Warm))}× | " +
+                $"{Significant(MemcpyRatio(row.Fresh))}× | {hwm / 1e6:N0} MB | {Notes(row.Key, row.Warm.Concat(row.Fresh).ToList(), tensorCount, reference)}; fresh runs {Spread(row.Fresh)} |");
         }
         text.AppendLine();
-        text.AppendLine(Invariant, $"GB/s = file bytes ({bytes:N0}) / time; × memcpy = memcpy time of the same bytes between touched buffers, measured in the same process after the load, / load time (median of the per-run ratios); peak RSS = VmHWM (ru_maxrss for Python), the largest of the runs.");
+        text.AppendLine(Invariant, $"warm = median of {options.Runs} fresh processes, each timing its work after an untimed warm-up (open rows: median of 5 opens after the first); " +
+            $"fresh process = median of {options.FreshRuns} fresh processes whose timed work is the first thing they do (JIT and first touch of fresh memory included; torch rows: every run is a fresh Python process with torch imported before the clock starts); " +
+            $"GB/s = file bytes ({bytes:N0}) / warm time; × memcpy = memcpy time of the same bytes between touched buffers, measured in the same process after the load, / load time (median of the per-run ratios); peak RSS = VmHWM (ru_maxrss for Python), the largest of the runs.");
         return text.ToString();
+    }
+
+    private static double MemcpyRatio(List<JsonObject> runs) => Stats.Median(runs.Select(r => Seconds(r, "memcpy_seconds") / Seconds(r, "seconds")));
+
+    /// <summary>Fastest–slowest of the runs: the variance a user meets.</summary>
+    private static string Spread(List<JsonObject> runs)
+    {
+        var times = runs.Select(r => Seconds(r, "seconds")).ToList();
+        return times.Count == 0 ? "none" : $"{Time(times.Min())}–{Time(times.Max())}";
     }
 
     private static string Notes(string key, List<JsonObject> runs, int tensorCount, decimal? reference)
@@ -141,7 +163,6 @@ internal sealed class Table(TableOptions options)
         switch (key)
         {
             case "open" or "mmap-open":
-                notes.Add($"first open in the process (JIT): {Time(Stats.Median(runs.Select(r => Seconds(r, "cold_seconds"))))}");
                 notes.Add($"RSS after open {Stats.Median(runs.Select(r => Seconds(r, "rss"))) / 1e6:N0} MB");
                 break;
             case "copy" or "copy-seq" or "copy-managed" or "mmap":
@@ -177,7 +198,7 @@ internal sealed class Table(TableOptions options)
     }
 
     /// <summary>Three significant digits (at least two decimals above 1): 13.2, 0.714, 0.00123.</summary>
-    private static string Significant(double value)
+    internal static string Significant(double value)
     {
         if (double.IsNaN(value) || double.IsInfinity(value))
         {
@@ -207,10 +228,10 @@ internal sealed class Table(TableOptions options)
             : (decimal)value;
     }
 
-    private static double Seconds(JsonObject result, string field) =>
+    internal static double Seconds(JsonObject result, string field) =>
         result[field] is { } value ? (double)value : double.NaN;
 
-    private static string Time(double seconds) => seconds switch
+    internal static string Time(double seconds) => seconds switch
     {
         double.NaN => "n/a",
         < 1e-3 => string.Create(Invariant, $"{seconds * 1e6:N0} µs"),
@@ -218,9 +239,15 @@ internal sealed class Table(TableOptions options)
         _ => string.Create(Invariant, $"{seconds:N2} s"),
     };
 
-    private JsonObject Child(IReadOnlyList<string> command, string path)
+    private JsonObject Child(IReadOnlyList<string> command, string path) => Child(command, path, warm: true);
+
+    /// <summary>Runs one measuring process (after reading the file once, unless the caller has just dropped the page cache).</summary>
+    private JsonObject Child(IReadOnlyList<string> command, string path, bool warm)
     {
-        WarmPageCache(path);
+        if (warm)
+        {
+            WarmPageCache(path);
+        }
         Progress("  " + string.Join(' ', command.Skip(command.Count > 1 && command[1].EndsWith(".dll", StringComparison.Ordinal) ? 2 : 1)));
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var argument in command.Skip(1))
@@ -297,9 +324,14 @@ internal sealed record TableOptions
 {
     public string Directory { get; init; } = "/tmp/statedict-bench";
     public int Runs { get; init; } = 3;
+    public int FreshRuns { get; init; } = 5;
+    public bool Cold { get; init; } = true;
     public IReadOnlyList<string> Files { get; init; } = ["gpt2xl_fp32.pth", "gpt2xl_bf16.pth", "small20k.pth"];
     public IReadOnlyList<string> Modes { get; init; } = ["open", "copy", "mmap-open", "mmap"];
     public string? Python { get; init; } = "/usr/bin/python3";
     public string TorchScript { get; init; } = Path.Combine(AppContext.BaseDirectory, "torch_load.py");
     public string? Touch { get; init; }
 }
+
+/// <summary>One table row: runs warmed up inside the process, and runs whose timed work came first.</summary>
+internal sealed record Row(string Key, List<JsonObject> Warm, List<JsonObject> Fresh);

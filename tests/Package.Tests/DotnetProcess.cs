@@ -5,7 +5,10 @@ namespace StateDict.Package.Tests;
 /// <summary>Runs the dotnet CLI as a new user would, isolated from the test host's own MSBuild environment.</summary>
 internal static class DotnetProcess
 {
-    public static (int ExitCode, string Output) Run(string workingDirectory, params string[] args)
+    public static (int ExitCode, string Output) Run(string workingDirectory, params string[] args) =>
+        Run(TimeSpan.FromMinutes(5), workingDirectory, args);
+
+    public static (int ExitCode, string Output) Run(TimeSpan timeout, string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -28,10 +31,10 @@ internal static class DotnetProcess
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 5 minutes");
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeout.TotalMinutes} minutes");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }

@@ -12,11 +12,20 @@ public sealed class PackedFeed : IDisposable
         Feed = Path.Combine(Root, "feed");
         Version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
         string repo = DotnetProcess.RepositoryRoot();
-        foreach (var project in new[] { "src/Runtime/StateDict.csproj", "src/Cli/StateDict.Cli.csproj" })
+        // The tool is RID-specific: StateDict.Tool points at StateDict.Tool.RID, packed here for this machine's RID. Shipped,
+        // that package is Native AOT; here it is packed without AOT (self-contained), because the suite's one Native AOT
+        // publish is NativeAotTests' (minutes on a small machine) and the install path is the same.
+        string[][] packs =
+        [
+            ["src/Runtime/StateDict.csproj"],
+            ["src/Cli/StateDict.Cli.csproj"],
+            ["src/Cli/StateDict.Cli.csproj", "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "-p:PublishAot=false"],
+        ];
+        foreach (var pack in packs)
         {
-            var (code, output) = DotnetProcess.Run(repo, "pack", project, "-c", "Release", "-o", Feed,
-                $"-p:Version={Version}", "--artifacts-path", Path.Combine(Root, "artifacts"));
-            Assert.True(code == 0, $"dotnet pack {project} failed:\n{output}");
+            var (code, output) = DotnetProcess.Run(repo, ["pack", .. pack, "-c", "Release", "-o", Feed,
+                $"-p:Version={Version}", "--artifacts-path", Path.Combine(Root, "artifacts")]);
+            Assert.True(code == 0, $"dotnet pack {string.Join(' ', pack)} failed:\n{output}");
         }
     }
 
@@ -49,7 +58,7 @@ public sealed class PackedFeed : IDisposable
             // Keep the machine's NuGet cache free of test versions.
             string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                 ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            foreach (var id in new[] { "statedict", "statedict.tool" })
+            foreach (var id in new[] { "statedict", "statedict.tool", $"statedict.tool.{System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}" })
             {
                 string installed = Path.Combine(cache, id, Version);
                 if (Directory.Exists(installed))

@@ -34,10 +34,7 @@ internal sealed unsafe partial class HugePageArena : IDisposable
         if (_base == null)
         {
             _base = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(_capacity, HugePage), (nuint)HugePage);
-            if (OperatingSystem.IsLinux())
-            {
-                _ = Madvise(_base, (nuint)Math.Max(_capacity, HugePage), MadviseHugePage); // advisory: failure only costs speed
-            }
+            AdviseHugePages(_base, Math.Max(_capacity, HugePage));
         }
         long start = (_used + Alignment - 1) / Alignment * Alignment;
         if (bytes > _capacity - start)
@@ -55,6 +52,22 @@ internal sealed unsafe partial class HugePageArena : IDisposable
         {
             NativeMemory.AlignedFree(_base);
             _base = null;
+        }
+    }
+
+    /// <summary>
+    /// Advises the whole 2 MiB pages inside [<paramref name="start"/>, +<paramref name="length"/>) to use huge pages on
+    /// Linux, before their first touch. Advisory: a failure (or another OS) only costs speed.
+    /// Used for the arena and for large managed arrays (<see cref="TensorMemory.Managed"/>), whose fresh GC memory would
+    /// otherwise be faulted 4 KiB at a time.
+    /// </summary>
+    public static void AdviseHugePages(void* start, long length)
+    {
+        long first = ((long)start + HugePage - 1) & ~(HugePage - 1);
+        long end = ((long)start + length) & ~(HugePage - 1);
+        if (OperatingSystem.IsLinux() && end > first)
+        {
+            _ = Madvise((void*)first, (nuint)(end - first), MadviseHugePage);
         }
     }
 
