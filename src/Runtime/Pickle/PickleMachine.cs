@@ -245,10 +245,16 @@ internal sealed class PickleMachine
             case PickleOpcode.EmptySet: Push(new PySet(frozen: false)); break;
             case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); set.Items.AddRange(PopMark(at, src)); Push(set); break; }
             case PickleOpcode.Append: { var item = Pop(at, src); Append(Peek(at, src), [item], at, src); break; }
-            case PickleOpcode.Appends: { var items = PopMark(at, src); Append(Peek(at, src), items, at, src); break; }
+            // CPython's APPENDS, SETITEMS and ADDITEMS with nothing since their MARK only check that a target exists.
+            case PickleOpcode.Appends: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { Append(target, items, at, src); } break; }
             case PickleOpcode.AddItems:
                 {
                     var items = PopMark(at, src);
+                    if (items.Length == 0)
+                    {
+                        Peek(at, src);
+                        break;
+                    }
                     if (Peek(at, src) is not PySet { Frozen: false } target)
                     {
                         throw src.Corrupt(at, $"ADDITEMS to a {PyValue.TypeName(Peek(at, src))}, not a set");
@@ -263,7 +269,7 @@ internal sealed class PickleMachine
                     SetItems(Peek(at, src), [key, value], at, src);
                     break;
                 }
-            case PickleOpcode.SetItems: { var items = PopMark(at, src); SetItems(Peek(at, src), items, at, src); break; }
+            case PickleOpcode.SetItems: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { SetItems(target, items, at, src); } break; }
 
             // Memo
             case PickleOpcode.BinPut: Put(r.ReadByte(), at, src); break;

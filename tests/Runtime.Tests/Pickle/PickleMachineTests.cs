@@ -213,6 +213,16 @@ public class PickleMachineTests
     }
 
     [Fact]
+    public void Empty_appends_setitems_and_additems_only_need_a_target_like_CPython()
+    {
+        // CPython returns before looking at the target when nothing follows the MARK: a no-op on anything.
+        Assert.Equal(5L, Root(new PickleBuilder().Proto(2).BinInt1(5).Mark().Appends().Stop()));
+        Assert.Equal(5L, Root(new PickleBuilder().Proto(2).BinInt1(5).Mark().SetItems().Stop()));
+        Assert.Equal(5L, Root(new PickleBuilder().Proto(2).BinInt1(5).Mark().AddItems().Stop()));
+        Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Proto(2).Mark().Appends().Stop()));
+    }
+
+    [Fact]
     public void Long_text_is_never_a_boolean()
     {
         Assert.Equal(1L, Assert.IsType<long>(Root(new PickleBuilder().Long("1").Stop())));
