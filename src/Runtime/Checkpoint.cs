@@ -310,17 +310,23 @@ public sealed partial class Checkpoint : IDisposable
         }
     }
 
-    private TensorInfo Find(string key)
+    private TensorInfo Find(string key) =>
+        Lookup(Tensors, key, "tensor", static (checkpoint, key) => checkpoint.Values.ContainsKey(key) ? " (it is a plain value: see Values)" : "");
+
+    /// <summary>
+    /// The entry of <paramref name="table"/> under <paramref name="key"/>, or a <see cref="KeyNotFoundException"/> naming the
+    /// file, the closest key, and (from <paramref name="elsewhere"/>, static so the hit path allocates nothing) where else the key is.
+    /// </summary>
+    private TInfo Lookup<TInfo>(IReadOnlyDictionary<string, TInfo> table, string key, string what, Func<Checkpoint, string, string> elsewhere)
     {
         ArgumentNullException.ThrowIfNull(key);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (Tensors.TryGetValue(key, out var tensor))
+        if (table.TryGetValue(key, out var info))
         {
-            return tensor;
+            return info;
         }
-        var suggestion = KeySuggestions.Closest(key, Tensors.Keys);
-        throw new KeyNotFoundException($"{Path}: no tensor '{key}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}" +
-            (Values.ContainsKey(key) ? " (it is a plain value: see Values)" : ""));
+        var suggestion = KeySuggestions.Closest(key, table.Keys);
+        throw new KeyNotFoundException($"{Path}: no {what} '{key}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}" + elsewhere(this, key));
     }
 
     private sealed class BytesOf(Checkpoint checkpoint, TensorInfo tensor) : IElementFunc<ReadOnlyMemory<byte>>

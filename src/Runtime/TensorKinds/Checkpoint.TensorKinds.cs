@@ -67,18 +67,8 @@ public sealed partial class Checkpoint
         return new TensorView<long>(indices, wide);
     }
 
-    private TInfo FindKind<TInfo>(IReadOnlyDictionary<string, TInfo> kinds, string key, string kind)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (kinds.TryGetValue(key, out var info))
-        {
-            return info;
-        }
-        var suggestion = KeySuggestions.Closest(key, kinds.Keys);
-        throw new KeyNotFoundException($"{Path}: no {kind} tensor '{key}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}" +
-            (Tensors.ContainsKey(key) ? " (it is a dense tensor: see Read)" : ""));
-    }
+    private TInfo FindKind<TInfo>(IReadOnlyDictionary<string, TInfo> kinds, string key, string kind) =>
+        Lookup(kinds, key, kind + " tensor", static (checkpoint, key) => checkpoint.Tensors.ContainsKey(key) ? " (it is a dense tensor: see Read)" : "");
 
     /// <summary>The sparse and quantized tensors under their selected keys, their components rebound to the selected entries.</summary>
     private static (IReadOnlyDictionary<string, SparseTensorInfo>, IReadOnlyDictionary<string, QuantizedTensorInfo>) MapKinds(
