@@ -20,49 +20,18 @@ OUT=$BUILD/bin/StateDict.Fuzz.Differential/release
 INST=$BUILD/instrumented
 CORPUS=$HERE/corpus
 FINDINGS=$HERE/findings
-SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
-if ! command -v afl-fuzz >/dev/null; then
-    echo "== installing afl++"
-    $SUDO apt-get update -q && $SUDO apt-get install -y -q afl++
-fi
-if [ ! -x "$TOOLS/sharpfuzz" ]; then
-    echo "== installing SharpFuzz.CommandLine"
-    dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$TOOLS"
-fi
-
-echo "== building the differential harness"
-dotnet build "$HERE/StateDict.Fuzz.Differential.csproj" -c Release --artifacts-path "$BUILD" -nologo -v q -clp:ErrorsOnly
-
-echo "== instrumenting StateDict.dll"
-rm -rf "$INST" && mkdir -p "$INST" && cp -r "$OUT/." "$INST/"
-"$TOOLS/sharpfuzz" "$INST/StateDict.dll"
+. "$FUZZ/afl-common.sh"
+afl_install_tools "$TOOLS"
+afl_build_instrumented "$HERE/StateDict.Fuzz.Differential.csproj" "$BUILD" "$OUT" "$INST" "$TOOLS"
 
 rm -rf "$CORPUS" && mkdir -p "$CORPUS"
 cp "$HERE"/seeds/* "$CORPUS/"
 [ -d "$HERE/regressions" ] && cp "$HERE"/regressions/* "$CORPUS/" 2>/dev/null || true
-if [ -d "$FINDINGS" ]; then
-    if [ "${FRESH:-0}" != 1 ] && [ -d "$FINDINGS/default/queue" ]; then
-        for f in "$FINDINGS"/default/queue/id:*; do
-            b=$(basename "$f")
-            cp "$f" "$CORPUS/queue-${b:3:6}"
-        done
-    fi
-    mv "$FINDINGS" "$FINDINGS.$(date +%Y%m%d-%H%M%S)"
-fi
-echo "== corpus: $(ls "$CORPUS" | wc -l) inputs"
-
-export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1
-export AFL_FORKSRV_INIT_TMOUT=60000 AFL_SKIP_CRASHES=1 AFL_NO_UI=1
+afl_carry_over "$CORPUS" "$FINDINGS"
 export DFUZZ_KNOWN=${DFUZZ_KNOWN-$HERE/known-open.txt}  # known-open classes do not count as crashes (set empty to count them)
-export DOTNET_GCHeapHardLimit=${HEAP_LIMIT:-0x40000000} DOTNET_TieredPGO=0
-echo "== fuzzing for $BUDGET s"
-set +e
-timeout --signal=INT $((BUDGET + 600)) nice -n "${NICE:-10}" \
-    afl-fuzz -i "$CORPUS" -o "$FINDINGS" -x "$HERE/pickle-opcodes.dict" -t "${TIMEOUT_MS:-5000}" -m none -V "$BUDGET" \
-    -- dotnet "$INST/StateDict.Fuzz.Differential.dll"
-status=$?
-set -e
+afl_run "$BUDGET" "$CORPUS" "$FINDINGS" "$HERE/pickle-opcodes.dict" "$INST/StateDict.Fuzz.Differential.dll"
+status=$afl_status
 
 STATS=$FINDINGS/default/fuzzer_stats
 echo "== summary (afl-fuzz exited $status)"
