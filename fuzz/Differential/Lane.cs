@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace StateDict.Fuzz.Differential;
 
 /// <summary>
-/// The CI lane: every seed, every regression input, then <c>mutations</c> deterministic mutations of the seeds, each
+/// The CI lane: every seed, every regression input, the <see cref="TextCases"/>, then <c>mutations</c> deterministic mutations of the seeds, each
 /// through both sides. Divergences on inputs the allow-list names (known-open, fixes pending elsewhere) are printed and
 /// counted but do not fail; any other divergence fails the lane (exit 1) and is written to fuzz/Differential/new/.
 /// </summary>
@@ -11,6 +11,9 @@ internal static class Lane
 {
     /// <summary>The lane stops mutating after this long (inputs stay deterministic; a slow machine runs fewer).</summary>
     private static readonly TimeSpan TimeBudget = TimeSpan.FromSeconds(50);
+
+    /// <summary>How many <see cref="TextCases"/> the lane runs (each twice: alone, and followed by a global).</summary>
+    private const int TextCaseCount = 3000;
 
     public static int Run(string seedsDir, string regressionsDir, string allowFile, int mutations, int rngSeed)
     {
@@ -72,6 +75,11 @@ internal static class Lane
         {
             One(File.ReadAllBytes(file), Path.GetFileName(file));
         }
+        int textCases = 0;
+        foreach (var data in TextCases.Generate(rngSeed, TextCaseCount))
+        {
+            One(data, $"text case {textCases++} (rng seed {rngSeed})");
+        }
         var mutator = new Mutator(rngSeed, seeds);
         int done = 0;
         for (; done < mutations; done++)
@@ -83,7 +91,7 @@ internal static class Lane
             }
             One(mutator.Next(), $"mutation {done} (rng seed {rngSeed})");
         }
-        Console.WriteLine($"differential lane: {inputs} inputs ({seeds.Count} seeds, {regressions.Count} regression inputs, {done} mutations) in {clock.Elapsed.TotalSeconds:F1} s; " +
+        Console.WriteLine($"differential lane: {inputs} inputs ({seeds.Count} seeds, {regressions.Count} regression inputs, {textCases} text cases, {done} mutations) in {clock.Elapsed.TotalSeconds:F1} s; " +
             $"{fresh} new divergences, {known} known-open ({knownIds.Count} distinct inputs; see {Path.GetFileName(allowFile)})");
         if (knownKinds.Count > 0)
         {

@@ -35,6 +35,7 @@ internal sealed class PickleMachine
     private readonly SortedDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private readonly List<PyCall> _payloadCalls = [];
     private int _protocol;
+    private CheckpointException? _deferred;
 
     private PickleMachine(CheckpointLimits limits) => _limits = limits;
 
@@ -63,9 +64,14 @@ internal sealed class PickleMachine
         catch (CheckpointException e) when (e is not CheckpointUnsafeException)
         {
             imported = ImportedBeforeFailure(machine._globals, reader.FrameDesyncAt >= 0 ? data : [], source, limits);
+            var failure = machine._deferred ?? e; // the first refusal, when a budget was passed before the end
             if (refused is not null && imported.Where(refused).ToList() is { Count: > 0 } forbidden)
             {
-                throw UnsafeThenCorrupt(source, forbidden, e);
+                throw UnsafeThenCorrupt(source, forbidden, failure);
+            }
+            if (failure != e)
+            {
+                throw failure;
             }
             throw;
         }
@@ -141,6 +147,10 @@ internal sealed class PickleMachine
                     throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
                 r.EndPickle(at);
+                if (_deferred is not null)
+                {
+                    throw _deferred;
+                }
                 return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls) { PayloadCalls = _payloadCalls };
             }
             if (CallName(op) is { } call)
@@ -177,7 +187,7 @@ internal sealed class PickleMachine
             case PickleOpcode.Mark:
                 if (_marks.Count >= _limits.MaxMarkDepth)
                 {
-                    throw src.Corrupt(at, $"more than {_limits.MaxMarkDepth} nested MARKs (CheckpointLimits.MaxMarkDepth)");
+                    Defer(src.Corrupt(at, $"more than {_limits.MaxMarkDepth} nested MARKs (CheckpointLimits.MaxMarkDepth)")); // 4 bytes a MARK
                 }
                 _marks.Add(_stack.Count);
                 break;
@@ -215,9 +225,9 @@ internal sealed class PickleMachine
                 Push(ReadLong(ref r, at, width));
                 break;
             case PickleOpcode.BinFloat: Push(r.ReadFloat64BigEndian()); break;
-            case PickleOpcode.Int: Push(PickleText.ParseIntLine(r.ReadLine("INT"), allowBool: true, at, src, _limits)); break;
-            case PickleOpcode.Long: Push(PickleText.ParseIntLine(r.ReadLine("LONG"), allowBool: false, at, src, _limits)); break;
-            case PickleOpcode.Float: Push(PickleText.ParseFloatLine(r.ReadLine("FLOAT"), at, src)); break;
+            case PickleOpcode.Int: PushTextInteger(PickleNumbers.Int(NonEmptyLine(ref r, "INT"), _limits.MaxIntegerBytes), at, src); break;
+            case PickleOpcode.Long: PushTextInteger(PickleNumbers.Long(NonEmptyLine(ref r, "LONG"), _limits.MaxIntegerBytes), at, src); break;
+            case PickleOpcode.Float: Push(PickleNumbers.Float(NonEmptyLine(ref r, "FLOAT")) ?? throw src.Corrupt(at, "could not convert the FLOAT text to float")); break;
 
             // Strings and bytes
             case PickleOpcode.BinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
@@ -274,17 +284,17 @@ internal sealed class PickleMachine
             // Memo
             case PickleOpcode.BinPut: Put(r.ReadByte(), at, src); break;
             case PickleOpcode.LongBinPut: Put(r.ReadUInt32(), at, src); break;
-            case PickleOpcode.Put: Put(PickleText.ParseMemoIndex(r.ReadLine("PUT"), at, src), at, src); break;
+            case PickleOpcode.Put: Put(TextMemoIndex(ref r, "PUT", at) is >= 0 and var put ? put : throw src.Corrupt(at, "negative PUT argument"), at, src); break;
             case PickleOpcode.Memoize: Put(_memo.Count, at, src); break;
             case PickleOpcode.BinGet: Get(r.ReadByte(), at, src); break;
             case PickleOpcode.LongBinGet: Get(r.ReadUInt32(), at, src); break;
-            case PickleOpcode.Get: Get(PickleText.ParseMemoIndex(r.ReadLine("GET"), at, src), at, src); break;
+            case PickleOpcode.Get: Get(TextMemoIndex(ref r, "GET", at), at, src); break;
 
             // Names and calls: recorded, never performed
             case PickleOpcode.Global:
                 {
-                    string module = PickleText.Ascii(r.ReadLine("GLOBAL module"), at, src);
-                    string name = PickleText.Ascii(r.ReadLine("GLOBAL name"), at, src);
+                    string module = PickleText.GlobalLine(r.ReadLine("GLOBAL module"), "GLOBAL module", at, src);
+                    string name = PickleText.GlobalLine(r.ReadLine("GLOBAL name"), "GLOBAL name", at, src);
                     Push(Global(module, name, at));
                     break;
                 }
@@ -302,14 +312,14 @@ internal sealed class PickleMachine
             case PickleOpcode.Reduce:
                 {
                     var args = Pop(at, src);
-                    var callable = Pop(at, src);
+                    var callable = NotPlainData(Pop(at, src), "REDUCE", "is not callable", at, src);
                     Push(Track(new PyCall(callable, AsArgs(args, "REDUCE", at, src), CallKind.Reduce, at)));
                     break;
                 }
             case PickleOpcode.NewObj:
                 {
                     var args = Pop(at, src);
-                    var cls = Pop(at, src);
+                    var cls = NotPlainData(Pop(at, src), "NEWOBJ", "is not a class (CPython: class argument must be a type)", at, src);
                     Push(new PyCall(cls, AsArgs(args, "NEWOBJ", at, src), CallKind.NewObj, at));
                     break;
                 }
@@ -317,14 +327,23 @@ internal sealed class PickleMachine
                 {
                     var kwargs = Pop(at, src);
                     var args = Pop(at, src);
-                    var cls = Pop(at, src);
-                    Push(new PyCall(cls, AsArgs(args, "NEWOBJ_EX", at, src), CallKind.NewObj, at) { Kwargs = kwargs });
+                    var cls = NotPlainData(Pop(at, src), "NEWOBJ_EX", "is not a class (CPython: class argument must be a type)", at, src);
+                    var call = new PyCall(cls, AsArgs(args, "NEWOBJ_EX", at, src), CallKind.NewObj, at)
+                    {
+                        Kwargs = kwargs as PyDict ?? throw src.Corrupt(at, $"NEWOBJ_EX keyword arguments must be a dict, got {PyValue.TypeName(kwargs)}"),
+                    };
+                    Push(call);
                     break;
                 }
             case PickleOpcode.Inst:
                 {
-                    string module = PickleText.Ascii(r.ReadLine("INST module"), at, src);
-                    string name = PickleText.Ascii(r.ReadLine("INST name"), at, src);
+                    // CPython's load_inst finds its MARK before it reads the names.
+                    if (_marks.Count == 0)
+                    {
+                        throw src.Corrupt(at, "INST without a MARK");
+                    }
+                    string module = PickleText.Ascii(NonEmptyLine(ref r, "INST module"), at, src);
+                    string name = PickleText.Ascii(NonEmptyLine(ref r, "INST name"), at, src);
                     var cls = Global(module, name, at);
                     Push(Track(new PyCall(cls, new PyTuple(PopMark(at, src)), CallKind.Instantiate, at)));
                     break;
@@ -336,7 +355,7 @@ internal sealed class PickleMachine
                     {
                         throw src.Corrupt(at, "OBJ without a class");
                     }
-                    Push(Track(new PyCall(items[0], new PyTuple(items[1..]), CallKind.Instantiate, at)));
+                    Push(Track(new PyCall(NotPlainData(items[0], "OBJ", "is not callable", at, src), new PyTuple(items[1..]), CallKind.Instantiate, at)));
                     break;
                 }
             case PickleOpcode.Build:
@@ -394,6 +413,45 @@ internal sealed class PickleMachine
         return pid;
     }
 
+    /// <summary>A text argument that CPython requires to be more than its newline ("pickle data was truncated").</summary>
+    private static ReadOnlySpan<byte> NonEmptyLine(ref PickleReader r, string what)
+    {
+        int at = r.Position;
+        var line = r.ReadLine(what);
+        return line.IsEmpty ? throw r.Source.Corrupt(at, $"{what} is an empty line") : line;
+    }
+
+    private static long TextMemoIndex(ref PickleReader r, string what, int at) =>
+        PickleNumbers.MemoIndex(NonEmptyLine(ref r, what)) ?? throw r.Source.Corrupt(at, $"malformed {what} index");
+
+    /// <summary>
+    /// An INT or LONG text value. One CPython reads but our budget does not is pushed as 0 and the refusal deferred
+    /// (<see cref="Defer"/>): Python reads on, so the globals after it must still be named.
+    /// </summary>
+    private void PushTextInteger(PickleNumbers.Parsed? parsed, int at, PickleSource src)
+    {
+        if (parsed is not { } p)
+        {
+            throw src.Corrupt(at, "could not convert the integer text to int");
+        }
+        if (p.OverBudgetBytes > 0)
+        {
+            Defer(IntegerOverBudget(src, at, p.OverBudgetBytes));
+            Push(PyValue.Int(0));
+            return;
+        }
+        Push(p.Value!);
+    }
+
+    private CheckpointCorruptException IntegerOverBudget(PickleSource src, int at, int width) =>
+        src.Corrupt(at, $"integer of {width} bytes exceeds the budget of {_limits.MaxIntegerBytes} (CheckpointLimits.MaxIntegerBytes)");
+
+    /// <summary>
+    /// Notes a refusal of ours where CPython reads on (a budget): the pickle runs to its end or its first real failure,
+    /// naming every global Python would import, and is then refused for the first deferred reason.
+    /// </summary>
+    private void Defer(CheckpointException refusal) => _deferred ??= refusal;
+
     private PyGlobal Global(string module, string name, int at)
     {
         (module, name) = Python2Names.Canonical(module, name);
@@ -410,7 +468,9 @@ internal sealed class PickleMachine
     {
         if (width > _limits.MaxIntegerBytes)
         {
-            throw r.Source.Corrupt(at, $"integer of {width} bytes exceeds the budget of {_limits.MaxIntegerBytes} (CheckpointLimits.MaxIntegerBytes)");
+            Defer(IntegerOverBudget(r.Source, at, width));
+            r.ReadBytes(width, "LONG1/LONG4 digits");
+            return PyValue.Int(0);
         }
         var bytes = r.ReadBytes(width, "LONG1/LONG4 digits");
         var value = new BigInteger(bytes, isUnsigned: false, isBigEndian: false);
@@ -418,6 +478,15 @@ internal sealed class PickleMachine
     }
 
 #pragma warning restore CA1859
+
+    /// <summary>
+    /// What REDUCE/OBJ call or NEWOBJ instantiates: plain data (a str, tuple, dict, ...) is neither callable nor a
+    /// class, so CPython raises TypeError there and reads no further.
+    /// </summary>
+    private static object NotPlainData(object target, string opcode, string problem, int at, PickleSource src) =>
+        target is string or long or BigInteger or double or bool or PyNone or PyTuple or PyList or PyDict or PySet or PyBytes
+            ? throw src.Corrupt(at, $"{opcode} on a '{PyValue.TypeName(target)}' object, which {problem}")
+            : target;
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
         args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");

@@ -1,14 +1,20 @@
-using System.Globalization;
-using System.Numerics;
 using System.Text;
 
 namespace StateDict.Pickle;
 
-/// <summary>The text arguments of protocol-0 opcodes (INT, LONG, FLOAT, STRING, UNICODE, GET/PUT, GLOBAL).</summary>
+/// <summary>The text and string arguments of pickle opcodes (GLOBAL, INST, PERSID, STRING, UNICODE, BIN*UNICODE, BINSTRING); numbers are in <see cref="PickleNumbers"/>.</summary>
 internal static class PickleText
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>
+    /// GLOBAL's module and name lines: UTF-8, strict, as CPython's <c>load_global</c> decodes them (only the '\n' is
+    /// stripped, so a '\r' is part of the name); an empty line is CPython's "pickle data was truncated".
+    /// </summary>
+    public static string GlobalLine(ReadOnlySpan<byte> line, string what, int at, PickleSource src) =>
+        line.IsEmpty ? throw src.Corrupt(at, $"{what} is an empty line") : Utf8Strict(line, at, src);
+
+    /// <summary>INST's and PERSID's lines: ASCII, strict, as CPython decodes them; INST's may not be empty.</summary>
     public static string Ascii(ReadOnlySpan<byte> line, int at, PickleSource src)
     {
         foreach (byte b in line)
@@ -64,65 +70,9 @@ internal static class PickleText
     }
 
     /// <summary>
-    /// INT ("I01" is True, "I00" False) and LONG ("L123L") arguments, as decimal text. CPython parses INT with C's
-    /// <c>strtol</c> in base 0 (so "I0011" is octal 9 there) and LONG in Python's base 0 (where "0011" is an error): a
-    /// leading zero before other digits is refused rather than read as something else.
-    /// </summary>
-    public static object ParseIntLine(ReadOnlySpan<byte> line, bool allowBool, int at, PickleSource src, CheckpointLimits limits)
-    {
-        if (!allowBool && line.Length > 0 && line[^1] == (byte)'L')
-        {
-            line = line[..^1];
-        }
-        var digits = line.Length > 0 && line[0] is (byte)'+' or (byte)'-' ? line[1..] : line;
-        if (digits.Length > 1 && digits[0] == (byte)'0' && !(allowBool && line.Length == 2 && line[0] == (byte)'0'))
-        {
-            throw src.Corrupt(at, "integer text with a leading zero (Python reads it in another base, or refuses it)");
-        }
-        // Decimal parsing is superlinear in the digit count: bound it like Python's int_max_str_digits.
-        int maxDigits = (int)Math.Min(4300, limits.MaxIntegerBytes * 2.5 + 2);
-        if (line.Length == 0 || line.Length > maxDigits)
-        {
-            throw src.Corrupt(at, line.Length == 0 ? "empty integer" : $"integer text of {line.Length} digits exceeds the budget of {maxDigits}");
-        }
-        if (!BigInteger.TryParse(Ascii(line, at, src), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-        {
-            throw src.Corrupt(at, "malformed integer text");
-        }
-        if (allowBool && line.Length == 2 && (value.IsZero || value.IsOne))
-        {
-            return value.IsOne; // CPython: a two-character INT worth 0 or 1 ("00", "01", "+1", "-0") is a bool.
-        }
-        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
-    }
-
-    /// <summary>FLOAT text, as Python's <c>float()</c> reads it (nan and inf in any case, with a sign; NaN's sign bit as Python sets it).</summary>
-    public static double ParseFloatLine(ReadOnlySpan<byte> line, int at, PickleSource src)
-    {
-        var text = Ascii(line, at, src);
-        return text.ToLowerInvariant() switch
-        {
-            "nan" or "+nan" => BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0000), // .NET's double.NaN has the sign bit set
-            "-nan" => BitConverter.Int64BitsToDouble(unchecked((long)0xFFF8_0000_0000_0000)),
-            "inf" or "+inf" or "infinity" or "+infinity" => double.PositiveInfinity,
-            "-inf" or "-infinity" => double.NegativeInfinity,
-            _ when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d) => d,
-            _ => throw src.Corrupt(at, "malformed float text"),
-        };
-    }
-
-    public static long ParseMemoIndex(ReadOnlySpan<byte> line, int at, PickleSource src)
-    {
-        if (line.Length is 0 or > 10 || !long.TryParse(Ascii(line, at, src), NumberStyles.None, CultureInfo.InvariantCulture, out long index))
-        {
-            throw src.Corrupt(at, "malformed memo index");
-        }
-        return index;
-    }
-
-    /// <summary>
-    /// STRING: a Python 2 repr, quoted with ' or ", with backslash escapes. The unescaped bytes are UTF-8, as for
-    /// BINSTRING (torch.load unpickles with <c>encoding='utf-8'</c>).
+    /// STRING: a Python 2 repr, quoted with ' or ", unescaped as CPython's <c>PyBytes_DecodeEscape</c> does (\a \b \f \n
+    /// \r \t \v, octal \NNN, \xHH; an unknown escape stays as written), then UTF-8, strict, as for BINSTRING
+    /// (torch.load unpickles with <c>encoding='utf-8'</c>).
     /// </summary>
     public static string QuotedString(ReadOnlySpan<byte> line, int at, PickleSource src)
     {
@@ -142,22 +92,34 @@ internal static class PickleText
             }
             if (++i >= body.Length)
             {
-                throw src.Corrupt(at, "STRING ends inside an escape");
+                throw src.Corrupt(at, "STRING ends with a lone backslash");
             }
             switch ((char)body[i])
             {
-                case 'n': bytes.Add((byte)'\n'); break;
-                case 't': bytes.Add((byte)'\t'); break;
-                case 'r': bytes.Add((byte)'\r'); break;
                 case '\\': bytes.Add((byte)'\\'); break;
                 case '\'': bytes.Add((byte)'\''); break;
                 case '"': bytes.Add((byte)'"'); break;
-                case 'x':
-                    if (i + 2 >= body.Length)
+                case 'a': bytes.Add(0x07); break;
+                case 'b': bytes.Add(0x08); break;
+                case 'f': bytes.Add(0x0C); break;
+                case 'n': bytes.Add((byte)'\n'); break;
+                case 'r': bytes.Add((byte)'\r'); break;
+                case 't': bytes.Add((byte)'\t'); break;
+                case 'v': bytes.Add(0x0B); break;
+                case >= '0' and <= '7':
+                    int code = body[i] - '0';
+                    for (int more = 0; more < 2 && i + 1 < body.Length && body[i + 1] is >= (byte)'0' and <= (byte)'7'; more++)
                     {
-                        throw src.Corrupt(at, "STRING has a truncated \\x escape");
+                        code = (code << 3) + body[++i] - '0';
                     }
-                    bytes.Add(Hex(body.Slice(i + 1, 2), at, src));
+                    bytes.Add(unchecked((byte)code)); // CPython keeps the low byte of \400..\777 (with a warning)
+                    break;
+                case 'x':
+                    if (i + 2 >= body.Length || HexValue(body[i + 1]) < 0 || HexValue(body[i + 2]) < 0)
+                    {
+                        throw src.Corrupt(at, "STRING has an invalid \\x escape");
+                    }
+                    bytes.Add((byte)((HexValue(body[i + 1]) << 4) + HexValue(body[i + 2])));
                     i += 2;
                     break;
                 default:
@@ -176,40 +138,56 @@ internal static class PickleText
         }
     }
 
-    /// <summary>UNICODE: raw-unicode-escape, i.e. Latin-1 with \uXXXX and \UXXXXXXXX escapes.</summary>
+    /// <summary>
+    /// UNICODE: raw-unicode-escape, i.e. Latin-1 in which \uXXXX and \UXXXXXXXX are escapes when an odd number of
+    /// backslashes leads them (CPython's rule); an escaped surrogate is kept as a lone UTF-16 surrogate.
+    /// </summary>
     public static string RawUnicodeEscape(ReadOnlySpan<byte> line, int at, PickleSource src)
     {
         var text = new StringBuilder(line.Length);
-        for (int i = 0; i < line.Length; i++)
+        int i = 0;
+        while (i < line.Length)
         {
-            int digits = line[i] == (byte)'\\' && i + 1 < line.Length ? line[i + 1] switch
+            if (line[i] != (byte)'\\')
             {
-                (byte)'u' => 4,
-                (byte)'U' => 8,
-                _ => 0,
-            } : 0;
-            if (digits == 0)
-            {
-                text.Append((char)line[i]);
+                text.Append((char)line[i++]);
                 continue;
             }
-            if (i + 2 + digits > line.Length)
+            int run = i;
+            while (i < line.Length && line[i] == (byte)'\\')
             {
-                throw src.Corrupt(at, "UNICODE has a truncated escape");
+                text.Append('\\');
+                i++;
             }
-            if (!int.TryParse(Ascii(line.Slice(i + 2, digits), at, src), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code)
-                || code < 0 || code > 0x10FFFF)
+            if (((i - run) & 1) == 0 || i >= line.Length || line[i] is not ((byte)'u' or (byte)'U'))
             {
-                throw src.Corrupt(at, "UNICODE has a malformed escape");
+                continue;
             }
-            text.Append(char.ConvertFromUtf32(code is >= 0xD800 and <= 0xDFFF ? 0xFFFD : code));
-            i += 1 + digits;
+            text.Length--; // the escape's own backslash
+            int digits = line[i++] == (byte)'u' ? 4 : 8;
+            long code = 0;
+            for (; digits > 0; digits--, i++)
+            {
+                if (i >= line.Length || HexValue(line[i]) < 0)
+                {
+                    throw src.Corrupt(at, "UNICODE has a truncated \\uXXXX escape");
+                }
+                code = (code << 4) + HexValue(line[i]);
+            }
+            if (code > 0x10FFFF)
+            {
+                throw src.Corrupt(at, "UNICODE has a \\Uxxxxxxxx escape out of range");
+            }
+            text.Append(code <= 0xFFFF ? ((char)code).ToString() : char.ConvertFromUtf32((int)code));
         }
         return text.ToString();
     }
 
-    private static byte Hex(ReadOnlySpan<byte> digits, int at, PickleSource src) =>
-        byte.TryParse(Ascii(digits, at, src), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte b)
-            ? b
-            : throw src.Corrupt(at, "STRING has a malformed \\x escape");
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
 }

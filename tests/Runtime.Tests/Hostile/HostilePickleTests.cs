@@ -1,4 +1,5 @@
 using StateDict.Pickle;
+using StateDict.Torch;
 using StateDict.Tests.Pickle;
 using Xunit;
 using static StateDict.Tests.Pickle.PickleAssert;
@@ -203,7 +204,7 @@ public class HostilePickleTests
         ["REDUCE with only arguments"] = (new PickleBuilder().Proto(2).EmptyTuple().Reduce().Stop(), 3, "stack underflow"),
         ["NEWOBJ with only arguments"] = (new PickleBuilder().Proto(2).EmptyTuple().NewObj().Stop(), 3, "stack underflow"),
         ["NEWOBJ_EX with two items"] = (new PickleBuilder().Proto(4).EmptyTuple().EmptyDict().NewObjEx().Stop(), 4, "stack underflow"),
-        ["INST without a MARK"] = (new PickleBuilder().Inst("m", "C").Stop(), 0, "no MARK to pop to"),
+        ["INST without a MARK"] = (new PickleBuilder().Inst("m", "C").Stop(), 0, "INST without a MARK"),
         ["OBJ without a MARK"] = (new PickleBuilder().Proto(1).Global("m", "C").Obj().Stop(), 7, "no MARK to pop to"),
         ["BUILD with only a state"] = (new PickleBuilder().Proto(2).EmptyDict().Build().Stop(), 3, "stack underflow"),
         ["STACK_GLOBAL with one string"] = (new PickleBuilder().Proto(4).ShortBinUnicode("os").StackGlobal().Stop(), 6, "stack underflow"),
@@ -324,7 +325,47 @@ public class HostilePickleTests
     {
         var pickle = new PickleBuilder().Op((PickleOpcode)opcode).Ascii(new string('9', 100_000) + "\n").Stop();
 
-        Corrupt(pickle, 0, "integer text of 100000 digits exceeds the budget of 162");
+        // Python's int() refuses more than 4300 decimal digits (sys.int_info.default_max_str_digits) too.
+        Corrupt(pickle, 0, "could not convert the integer text to int");
+    }
+
+    [Theory]
+    [InlineData("I")]
+    [InlineData("L")]
+    public void Integer_text_over_the_budget_is_read_on_then_refused(string opcode)
+    {
+        // 200 digits: CPython reads it (under its 4300-digit limit); our 64-byte budget refuses it, but only after
+        // the rest of the pickle has run, so the global after it is named (unsafe, not merely corrupt).
+        var overBudget = new PickleBuilder().Op((PickleOpcode)opcode[0]).Ascii(new string('9', 200) + "\n").Pop().Global("os", "system").Stop();
+        var hex = new PickleBuilder().Op((PickleOpcode)opcode[0]).Ascii("0x" + new string('f', 200) + "\n").Stop();
+
+        Corrupt(hex, 0, "integer of 100 bytes exceeds the budget of 64");
+        var refused = Assert.Throws<CheckpointUnsafeException>(() =>
+            PickleMachine.Run(overBudget.ToArray(), Source, CheckpointLimits.Default, refused: g => !AllowList.IsAllowed(g)));
+        Assert.Contains("os.system", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("exceeds the budget of 64", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Long1_over_the_budget_is_read_on_then_refused()
+    {
+        var pickle = new PickleBuilder().Proto(2).Op(PickleOpcode.Long1).Raw(65).Raw(new byte[65]).Pop().Global("os", "system").Stop();
+
+        var refused = Assert.Throws<CheckpointUnsafeException>(() =>
+            PickleMachine.Run(pickle.ToArray(), Source, CheckpointLimits.Default, refused: g => !AllowList.IsAllowed(g)));
+        Assert.Contains("os.system", refused.Message, StringComparison.Ordinal);
+        Corrupt(new PickleBuilder().Proto(2).Op(PickleOpcode.Long1).Raw(65).Raw(new byte[65]).Stop(), 2, "integer of 65 bytes exceeds the budget of 64");
+    }
+
+    [Fact]
+    public void Marks_over_the_budget_are_read_on_then_refused()
+    {
+        var limits = CheckpointLimits.Default with { MaxMarkDepth = 3 };
+        var pickle = new PickleBuilder().Mark().Mark().Mark().Mark().Global("os", "system").Stop();
+
+        var refused = Assert.Throws<CheckpointUnsafeException>(() => PickleMachine.Run(pickle.ToArray(), Source, limits, refused: g => !AllowList.IsAllowed(g)));
+        Assert.Contains("os.system", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("more than 3 nested MARKs", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -156,7 +156,7 @@ public class PickleMachineTests
     [Fact]
     public void Int_with_non_digits_is_corrupt()
     {
-        Corrupt(new PickleBuilder().Int("12x").Stop(), 0, "malformed integer text");
+        Corrupt(new PickleBuilder().Int("12x").Stop(), 0, "could not convert the integer text to int");
     }
 
     [Theory]
@@ -222,13 +222,44 @@ public class PickleMachineTests
         Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Proto(2).Mark().Appends().Stop()));
     }
 
+    /// <summary>Protocol-0 number lines and what CPython 3.11's pickle.loads made of each (its answers, recorded).</summary>
+    public static TheoryData<string, string> CPythonTextNumbers() => new()
+    {
+        { "I0011", "9" }, { "I0x1F", "31" }, { "I -5", "-5" }, { "I1_000", "1000" }, { "I08", "error" }, { "I0\0", "False" },
+        { "I\0", "0" }, { "I 1", "True" }, { "I+1", "True" }, { "I9223372036854775808", "9223372036854775808" },
+        { "I0b101", "5" }, { "I0o17", "15" }, { "I1 ", "1" }, { "L0011L", "error" }, { "L0x_ffL", "255" }, { "L12", "12" },
+        { "L1__0L", "error" }, { "L000L", "0" }, { "L 7 L", "7" }, { "F1e309", "error" }, { "F1e-400", "0000000000000000" },
+        { "F-nan", "fff8000000000000" }, { "Fnan", "7ff8000000000000" }, { "F inf", "error" }, { "F1.", "3ff0000000000000" },
+        { "F.5e1", "4014000000000000" }, { "F1_0", "error" }, { "FInfinity", "7ff0000000000000" }, { "F1e", "error" },
+        { "F2.5\0zz", "4004000000000000" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CPythonTextNumbers))]
+    public void Text_numbers_read_as_cpython_reads_them(string line, string python)
+    {
+        var pickle = new PickleBuilder().Op((PickleOpcode)line[0]).Ascii(line[1..] + "\n").Stop();
+        if (python == "error")
+        {
+            Assert.Throws<CheckpointCorruptException>(() => Root(pickle));
+            return;
+        }
+        string ours = Root(pickle) switch
+        {
+            double d => BitConverter.DoubleToInt64Bits(d).ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
+            bool b => b ? "True" : "False",
+            var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!,
+        };
+        Assert.Equal(python, ours);
+    }
+
     [Fact]
     public void Long_text_is_never_a_boolean()
     {
         Assert.Equal(1L, Assert.IsType<long>(Root(new PickleBuilder().Long("1").Stop())));
-        // "L01L": Python's int("01", 0) is a ValueError, and INT "0011" is octal 9 to CPython's strtol: refused, never misread.
+        // "L01L": Python's int("01", 0) is a ValueError; INT "0011" is octal 9 to CPython's strtol (base 0).
         Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Long("01").Stop()));
-        Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Int("0011").Stop()));
+        Assert.Equal(9L, Root(new PickleBuilder().Int("0011").Stop()));
         Assert.Equal(true, Root(new PickleBuilder().Int("+1").Stop()));
     }
 
@@ -325,7 +356,7 @@ public class PickleMachineTests
     [Fact]
     public void Float_with_garbage_is_corrupt()
     {
-        Corrupt(new PickleBuilder().BinInt1(0).Float("2.5.5").Stop(), 2, "malformed float text");
+        Corrupt(new PickleBuilder().BinInt1(0).Float("2.5.5").Stop(), 2, "could not convert the FLOAT text to float");
     }
 
     [Fact]
@@ -424,7 +455,7 @@ public class PickleMachineTests
     [Fact]
     public void String_ending_inside_an_escape_is_corrupt()
     {
-        Corrupt(new PickleBuilder().String(@"'ab\'").Stop(), 0, "STRING ends inside an escape");
+        Corrupt(new PickleBuilder().String(@"'ab\'").Stop(), 0, "STRING ends with a lone backslash");
     }
 
     [Fact]
@@ -451,13 +482,13 @@ public class PickleMachineTests
     [Fact]
     public void Unicode_with_a_truncated_escape_is_corrupt()
     {
-        Corrupt(new PickleBuilder().Unicode(@"ab\u00").Stop(), 0, "UNICODE has a truncated escape");
+        Corrupt(new PickleBuilder().Unicode(@"ab\u00").Stop(), 0, "UNICODE has a truncated \\uXXXX escape");
     }
 
     [Fact]
     public void Unicode_with_a_non_hex_escape_is_corrupt()
     {
-        Corrupt(new PickleBuilder().Unicode(@"\uzzzz").Stop(), 0, "UNICODE has a malformed escape");
+        Corrupt(new PickleBuilder().Unicode(@"\uzzzz").Stop(), 0, "UNICODE has a truncated \\uXXXX escape");
     }
 
     [Theory]
@@ -827,7 +858,7 @@ public class PickleMachineTests
     [Fact]
     public void Get_with_a_malformed_index_is_corrupt()
     {
-        Corrupt(new PickleBuilder().None().Put(0).Op(PickleOpcode.Get).Ascii("x0\n").Stop(), 4, "malformed memo index");
+        Corrupt(new PickleBuilder().None().Put(0).Op(PickleOpcode.Get).Ascii("x0\n").Stop(), 4, "malformed GET index");
     }
 
     // ------------------------------------------------------------------ globals
@@ -918,9 +949,13 @@ public class PickleMachineTests
     }
 
     [Fact]
-    public void Global_with_non_ascii_text_is_corrupt()
+    public void Global_lines_are_utf8_like_cpython()
     {
-        Corrupt(new PickleBuilder().Op(PickleOpcode.Global).Raw(0xC3, 0xA9).Ascii("\nx\n").Stop(), 0, "text argument is not ASCII");
+        // CPython's load_global decodes both lines as UTF-8 (strict) and imports what they name.
+        var global = Assert.IsType<PyGlobal>(Root(new PickleBuilder().Op(PickleOpcode.Global).Raw(0xC3, 0xA9).Ascii("\nx\n").Stop()));
+        Assert.Equal("\u00e9.x", global.FullName);
+        Corrupt(new PickleBuilder().Op(PickleOpcode.Global).Raw(0xC3).Ascii("\nx\n").Stop(), 0, "string is not valid UTF-8");
+        Corrupt(new PickleBuilder().Op(PickleOpcode.Global).Ascii("\nx\n").Stop(), 0, "GLOBAL module is an empty line");
     }
 
     // ------------------------------------------------------------------ calls: recorded, never made
