@@ -15,7 +15,7 @@ namespace StateDict;
 /// </summary>
 internal sealed partial class ArchiveScan(ScanRun run, CheckpointFile file, string part, int depth)
 {
-    private static readonly byte[] NumpyMagic = "\x93NUMPY"u8.ToArray();
+    private static readonly byte[] NumpyMagic = [0x93, .. "NUMPY"u8]; // not "\x93NUMPY"u8: that is U+0093, two bytes in UTF-8
 
     public string Run()
     {

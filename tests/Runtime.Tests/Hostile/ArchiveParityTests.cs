@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using StateDict.Tests.Pickle;
+using StateDict.Tests.Support;
 using Xunit;
 
 namespace StateDict.Tests.Hostile;
@@ -63,5 +64,23 @@ public class ArchiveParityTests
         Assert.Equal(2L, checkpoint.Values["counts.a"]);
         Assert.Equal(5L, checkpoint.Values["counts.b"]);
         Assert.Equal(ScanVerdict.Clean, CheckpointScanner.Scan(file.Path).Verdict);
+    }
+
+    [Theory]
+    [InlineData("object_array_os_system.npz", ScanVerdict.Unsafe, "posix.system")]
+    [InlineData("object_array_v2.npz", ScanVerdict.Unsafe, "posix.system")]
+    [InlineData("object_array_plain.npz", ScanVerdict.Unsafe, "numpy.core.multiarray._reconstruct")]
+    [InlineData("plain.npz", ScanVerdict.Clean, null)]
+    public void Scan_reads_the_pickle_of_an_npy_object_array(string name, ScanVerdict verdict, string? global)
+    {
+        // Written by real numpy (tests/fixtures/numpy/make_numpy_fixtures.py): np.load(allow_pickle=True) unpickles the
+        // bytes after an object array's "\x93NUMPY" header, whatever the member is called.
+        var report = CheckpointScanner.Scan(Fixtures.PathOf("numpy/" + name));
+
+        Assert.Equal(verdict, report.Verdict);
+        if (global is not null)
+        {
+            Assert.Contains(report.Unsafe, g => g.Name == global);
+        }
     }
 }
