@@ -1,4 +1,5 @@
 using StateDict.Pickle;
+using StateDict.Safety;
 using StateDict.Torch;
 
 namespace StateDict.Containers;
@@ -53,12 +54,14 @@ internal static class ContainerDetector
             PickleResult pickle;
             try
             {
-                pickle = PickleMachine.Run(file.MapPrefix(limits.MaxPickleBytes), new PickleSource(file.Path, "pickle"), limits, refused: new ReadPolicy(CheckpointFormat.Pickle).Refuses);
+                var policy = new ReadPolicy(CheckpointFormat.Pickle);
+                pickle = PickleMachine.Run(file.MapPrefix(limits.MaxPickleBytes), new PickleSource(file.Path, "pickle"), limits,
+                    refused: g => policy.Refuses(g) && GlobalPolicy.CouldBeImported(g.FullName));
             }
             catch (CheckpointException e) when (e is not CheckpointUnsafeException)
             {
-                // Not a pickle after all: text or other data that happens to start like one (unless it named a global
-                // outside the allow-list first: pickle.load would have imported it, so that is reported as unsafe).
+                // Not a pickle after all: text or other data that happens to start like one (unless it named an importable
+                // global outside the allow-list first: pickle.load would have imported it, so that is reported as unsafe).
                 throw notACheckpoint;
             }
             return PickleContainer.Open(file, limits, pickle);

@@ -37,7 +37,7 @@ internal readonly record struct GlobalDecision(GlobalRisk Risk, GlobalKind Kind,
 /// (whose payloads must be scanned: see <see cref="PayloadBytes"/>); everything else is refused, ranked by what
 /// Python would do with it (<see cref="DangerousGlobals"/>).
 /// </summary>
-internal static class GlobalPolicy
+internal static partial class GlobalPolicy
 {
     public static GlobalDecision Decide(PyGlobal global, CheckpointFormat format)
     {
@@ -58,4 +58,15 @@ internal static class GlobalPolicy
         var (risk, reason) = DangerousGlobals.Assess(global);
         return new(risk, GlobalKind.Refused, reason);
     }
+
+    /// <summary>
+    /// Whether Python's import machinery could find <paramref name="fullName"/> (a dotted name of identifiers, such as
+    /// <c>os.system</c>). For a file that only starts like a protocol 0/1 pickle and then fails, this decides between
+    /// "a pickle that named a global" (unsafe when refused) and "not a pickle" (text such as TorchScript's
+    /// <c>class Net(Module):</c>, which "names" <c>lass Net(Module):</c>); scan and Open both ask it.
+    /// </summary>
+    public static bool CouldBeImported(string fullName) => ImportableName().IsMatch(fullName);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[\p{L}_][\p{L}\p{Nd}_]*(\.[\p{L}_][\p{L}\p{Nd}_]*)+$")]
+    private static partial System.Text.RegularExpressions.Regex ImportableName();
 }

@@ -105,16 +105,12 @@ internal sealed partial class ScanRun(string path, CheckpointLimits limits)
             return true;
         }
         catch (CheckpointException e) when (e is not CheckpointUnsafeException
-            && !_pickles.Skip(found).SelectMany(p => p.Globals).Any(g => ImportableName().IsMatch(g.Name)))
+            && !_pickles.Skip(found).SelectMany(p => p.Globals).Any(g => GlobalPolicy.CouldBeImported(g.Name)))
         {
             _pickles.RemoveRange(found, _pickles.Count - found);
             return false;
         }
     }
-
-    /// <summary>A dotted name Python's import machinery could find (<c>os.system</c>); anything else fails to import.</summary>
-    [GeneratedRegex(@"^[\p{L}_][\p{L}\p{Nd}_]*(\.[\p{L}_][\p{L}\p{Nd}_]*)+$")]
-    private static partial Regex ImportableName();
 
     /// <summary>Runs consecutive pickles from the start of <paramref name="data"/> (legacy files hold five; a plain pickle may hide more behind the first).</summary>
     public void Pickles(ReadOnlySpan<byte> data, string part, int maxPickles, CheckpointFormat format, int depth)

@@ -5,14 +5,18 @@ namespace StateDict.Tests.Hostile;
 
 /// <summary>
 /// scan and Open decide unsafety from one policy: over every file of every corpus in the repository (the fixtures,
-/// the malicious catalogue, the payload forms, the fuzz regressions), Open refusing a file as unsafe implies scan
+/// the malicious catalogue, the payload forms, the fuzz regressions, the differential lane's seeds and regressions), Open refusing a file as unsafe implies scan
 /// calls it unsafe, and scan calling a file clean implies Open does not refuse it as unsafe.
 /// </summary>
 public class ScanOpenParityTests
 {
     public static TheoryData<string> EveryCorpusFile()
     {
-        var roots = new[] { Fixtures.Directory, Path.Combine(AppContext.BaseDirectory, "Hostile", "Regressions", "inputs") };
+        var roots = new[]
+        {
+            Fixtures.Directory, Path.Combine(AppContext.BaseDirectory, "Hostile", "Regressions", "inputs"),
+            Path.Combine(AppContext.BaseDirectory, "differential"),
+        };
         return [.. roots.Where(System.IO.Directory.Exists)
             .SelectMany(r => System.IO.Directory.EnumerateFiles(r, "*", SearchOption.AllDirectories))
             .Where(p => !p.EndsWith(".json", StringComparison.Ordinal) && !p.EndsWith(".py", StringComparison.Ordinal) && !p.EndsWith(".md", StringComparison.Ordinal))
