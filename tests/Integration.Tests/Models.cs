@@ -100,3 +100,9 @@ public partial class MetaByHand
     [TensorKey("real")]
     public partial TensorView<float> Real { get; }
 }
+
+[StateDictSchema("Schemas/kinds_conj_views_torch2.schema.json")]
+public partial class ConjViews;
+
+[StateDictSchema("Schemas/kinds_new_dtypes_torch2.schema.json")]
+public partial class NewDTypes;

@@ -74,6 +74,27 @@ public class TensorKindBindingTests
         Assert.True(weight.IsMeta);
     }
 
+    [Theory]
+    [MemberData(nameof(MemoryModes))]
+    public void Conj_and_neg_views_bind_as_the_values_torch_resolves(TensorMemory memory)
+    {
+        using var w = ConjViews.Load(Fixtures.PathOf("kinds/conj_views_torch2.pth"), new LoadOptions { Memory = memory });
+        AssertMatchesTorch(w, "kinds/conj_views_torch2.pth", ConjViews.Schema.Count);
+        Assert.True(w.Conj.Info.IsConjugate);
+    }
+
+    [Theory]
+    [MemberData(nameof(MemoryModes))]
+    public void Complex32_and_the_newest_float8_and_float4_dtypes_bind_to_their_element_types(TensorMemory memory)
+    {
+        using var w = NewDTypes.Load(Fixtures.PathOf("kinds/new_dtypes_torch2.pth"), new LoadOptions { Memory = memory });
+        AssertMatchesTorch(w, "kinds/new_dtypes_torch2.pth", NewDTypes.Schema.Count);
+        TensorView<Complex32> complex = w.Complex32;
+        TensorView<Float4E2M1FNx2> packed = w.Float4E2m1fnX2;
+        Assert.Equal(3, complex.Length);
+        Assert.Equal(256, packed.Length);
+    }
+
     [Fact]
     public void Reading_a_bound_meta_tensors_data_is_a_clear_error()
     {
