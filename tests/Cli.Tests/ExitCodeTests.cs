@@ -40,6 +40,21 @@ public class ExitCodeTests
     }
 
     [Theory]
+    [InlineData("inspect", "kinds/quantized_scripted.pt", "TorchScript object with its own __getstate__ (__torch__.torch.ao.nn.quantized.modules.conv.Conv2d) holding tensors at 'conv'")]
+    [InlineData("schema", "kinds/quantized_scripted.pt", "TorchScript object with its own __getstate__ (__torch__.torch.ao.nn.quantized.modules.conv.Conv2d) holding tensors at 'conv'")]
+    [InlineData("inspect", "kinds/quantized_linear_scripted.pt", "opaque torch.ops custom class object (torch.classes.quantized.LinearPackedParamsBase) at 'fc._packed_params._packed_params'")]
+    [InlineData("convert", "kinds/quantized_linear_scripted.pt", "opaque torch.ops custom class object (torch.classes.quantized.LinearPackedParamsBase) at 'fc._packed_params._packed_params'")]
+    public void A_torchscript_quantized_model_is_unsupported_with_exit_1_naming_kind_and_key(string command, string name, string what)
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"statedict-cli-{Guid.NewGuid():N}.pth");
+        var result = command == "convert" ? CliRun.Run(command, Fixtures.PathOf(name), output) : CliRun.Run(command, Fixtures.PathOf(name));
+
+        string line = CliRun.FailedWith(1, result);
+        Assert.Contains("unsupported: " + what, line);
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
     [InlineData("inspect", "model_full.pth")]
     [InlineData("inspect", "model.pkl")]
     [InlineData("schema", "model_full.pth")]

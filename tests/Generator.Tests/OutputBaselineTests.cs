@@ -9,7 +9,8 @@ namespace StateDict.Generator.Tests;
 /// </summary>
 public class OutputBaselineTests
 {
-    private static IReadOnlyDictionary<string, string> Generate(string source, params AdditionalText[] schemas)
+    /// <summary>Runs the generator: no diagnostic, and the output compiles with no warning or error.</summary>
+    internal static IReadOnlyDictionary<string, string> Generate(string source, params AdditionalText[] schemas)
     {
         var outcome = GeneratorRunner.Run(source, schemas);
         Assert.Empty(outcome.Diagnostics);

@@ -37,3 +37,72 @@ public partial class DigitsHead
     [TensorKey("out.bias")]
     internal partial TensorView<float> OutputBias { get; }
 }
+
+// The tensor kinds (issue 11): schemas `statedict schema` extracted from tests/fixtures/kinds, written by torch 1.13
+// (sparse_torch2.pth imitates torch ≥ 2.1's CSC/BSR/BSC pickles byte for byte).
+
+[StateDictSchema("Schemas/kinds_sparse.schema.json")]
+public partial class SparseKinds;
+
+[StateDictSchema("Schemas/kinds_sparse_torch2.schema.json")]
+public partial class SparseKindsTorch2;
+
+[StateDictSchema("Schemas/kinds_quantized.schema.json")]
+public partial class QuantizedKinds;
+
+[StateDictSchema("Schemas/kinds_quantized_model.schema.json")]
+public partial class QuantizedModel;
+
+[StateDictSchema("Schemas/kinds_meta.schema.json")]
+public partial class MetaKinds;
+
+/// <summary>A quantized model bound by hand: strict (a [Module]), so every other key is ignored explicitly.</summary>
+[StateDictSchema("Schemas/kinds_quantized_model.schema.json", Ignore = new[] { "static.quant.*", "static.conv.scale", "static.conv.zero_point", "static.fc.*_point", "static.fc.scale", "dynamic.*" })]
+public partial class QuantizedNet
+{
+    [Module("static.conv")]
+    public partial QuantizedConv Conv { get; }
+
+    [TensorKey("static.fc._packed_params._packed_params.0")]
+    public partial QuantizedTensor FcWeight { get; }
+
+    [TensorKey("static.fc._packed_params._packed_params.1")]
+    public partial TensorView<float> FcBias { get; }
+}
+
+[StateDictModule]
+public partial class QuantizedConv
+{
+    [TensorKey("weight")]
+    public partial QuantizedTensor Weight { get; }
+
+    [TensorKey("bias")]
+    public partial TensorView<float> Bias { get; }
+}
+
+/// <summary>Sparse and meta tensors bound by hand (selective: other keys may be there).</summary>
+[StateDictSchema("Schemas/kinds_sparse.schema.json")]
+public partial class SparseByHand
+{
+    [TensorKey("coo")]
+    public partial SparseTensor<float> Adjacency { get; }
+
+    [TensorKey("csr_int32")]
+    public partial SparseTensor<long> Counts { get; }
+}
+
+[StateDictSchema("Schemas/kinds_meta.schema.json")]
+public partial class MetaByHand
+{
+    [TensorKey("weight")]
+    public partial TensorInfo Weight { get; }
+
+    [TensorKey("real")]
+    public partial TensorView<float> Real { get; }
+}
+
+[StateDictSchema("Schemas/kinds_conj_views_torch2.schema.json")]
+public partial class ConjViews;
+
+[StateDictSchema("Schemas/kinds_new_dtypes_torch2.schema.json")]
+public partial class NewDTypes;

@@ -64,7 +64,7 @@ namespace StateDict.Generator.Diagnostics
             "The element type follows the dtype (float32 float, float64 double, float16 Half, bfloat16 BFloat16, int64 long, int32 int, uint8 byte, bool bool), or converts on load: a floating dtype to float, double, Half or BFloat16, an integer dtype to float or double.");
 
         public static readonly DiagnosticDescriptor BadTensorKeyProperty = Error("SD0015", "Invalid [TensorKey] property",
-            "[TensorKey] property '{0}' must be a non-static partial property with only a getter, of type TensorView<T>",
+            "[TensorKey] property '{0}' must be a non-static partial property with only a getter, of type TensorView<T>, SparseTensor<T>, QuantizedTensor or TensorInfo",
             "Declare it as [TensorKey(\"key\")] public partial TensorView<float> Name { get; } with the element type of the key's dtype.");
 
         public static readonly DiagnosticDescriptor DuplicateTensorKey = Error("SD0016", "Key bound twice",
@@ -111,6 +111,23 @@ namespace StateDict.Generator.Diagnostics
             "{1} property '{0}' must be a non-static partial property with only a getter, of type {2}",
             "Declare it as [Module(\"model.norm\")] public partial Norm FinalNorm { get; } or [ModuleList(\"model.layers\")] public partial IReadOnlyList<Block> Layers { get; }.");
 
+        public static readonly DiagnosticDescriptor BadKindEntry = Error("SD0050", "Malformed sparse, quantized or meta schema entry",
+            "Schema entry '{0}': {1}",
+            "A sparse tensor's components carry \"layout\", \"of\", \"component\" and \"dense_shape\"; a quantized tensor \"quantized_dtype\", \"qscheme\" and \"quantized_shape\"; a meta tensor \"device\": \"meta\". Regenerate the schema with 'statedict schema'.");
+
+        public static readonly DiagnosticDescriptor ConvertToSkipsKind = new DiagnosticDescriptor("SD0051", "ConvertTo does not apply to a sparse or quantized tensor",
+            "ConvertTo does not apply to '{0}', {1}: it is bound as {2}",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+            description: "ConvertTo converts dense floating tensors on load. A sparse tensor is bound with its values' element type, a quantized one as QuantizedTensor (Dequantize() gives float32).");
+
+        public static readonly DiagnosticDescriptor TensorKindMismatch = Error("SD0052", "Property type does not match the tensor's kind",
+            "'{0}' is {1} in the schema, so the property must be {2}, not {3}",
+            "A dense tensor binds as TensorView<T>, a sparse one as SparseTensor<T> of its values' element type, a quantized one as QuantizedTensor, a meta one (no data) as TensorInfo.");
+
+        public static readonly DiagnosticDescriptor KindOption = Error("SD0053", "Chunk or Fallback on a sparse, quantized or meta tensor",
+            "{0} applies to dense tensors, but '{1}' is {2}",
+            "Chunk, Chunks and Fallback read dense tensors only; bind the tensor whole, with the property type of its kind.");
+
         public static readonly DiagnosticDescriptor Renamed = new DiagnosticDescriptor("SD0020", "Generated name changed",
             "Key segment '{0}' of '{1}' became '{2}' instead of '{3}' to avoid a collision",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
@@ -122,6 +139,7 @@ namespace StateDict.Generator.Diagnostics
             NotPartial, Generic, ContainerNotPartial, UnknownTensorKey, ElementTypeMismatch, BadTensorKeyProperty,
             DuplicateTensorKey, NotAConcreteClass, BadConvertTo, ChunkDoesNotDivide, ChunkOutOfRange, FallbackMissing,
             FallbackDiffers, ModuleListEmpty, ModuleListGaps, BadModuleType, BadModuleProperty, Renamed,
+            BadKindEntry, ConvertToSkipsKind, TensorKindMismatch, KindOption,
         }.ToDictionary(d => d.Id);
 
         private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>

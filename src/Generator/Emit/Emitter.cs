@@ -173,7 +173,7 @@ namespace StateDict.Generator.Emit
         private static void WriteEntry(SourceWriter w, SchemaEntrySpec entry)
         {
             string shape = string.Concat(entry.Shape.Select(d => ", " + d.ToString(System.Globalization.CultureInfo.InvariantCulture) + "L"));
-            w.Line($"new({Literal(entry.Key)}, {Ns}DType.{entry.DType}{shape}),");
+            w.Line($"new({Literal(entry.Key)}, {Ns}DType.{entry.DType}{shape}){TensorKinds.EntryInitializer(entry)},");
         }
 
         /// <summary>The expression reading a bound property; <paramref name="prefix"/> names the module prefix parameter (null at the root).</summary>
@@ -187,6 +187,10 @@ namespace StateDict.Generator.Emit
                 case PropertyKind.ModuleList:
                     return $"binding.List({Key(property.Key + ".")}, p => new {property.ElementType}(binding, p))";
                 default:
+                    if (property.TensorKind != TensorKind.Dense)
+                    {
+                        return KindRead(property.TensorKind, property.ElementType, Key(property.Key));
+                    }
                     if (!property.Convert && property.Fallback is null && property.Chunks == 0)
                     {
                         return $"binding.Get<{property.ElementType}>({Key(property.Key)})";
@@ -201,7 +205,15 @@ namespace StateDict.Generator.Emit
         {
             PropertyKind.Module => property.ElementType,
             PropertyKind.ModuleList => $"global::System.Collections.Generic.IReadOnlyList<{property.ElementType}>",
-            _ => $"{Ns}TensorView<{property.ElementType}>",
+            _ => TensorKinds.PropertyType(property.TensorKind, property.ElementType),
+        };
+
+        /// <summary>How a sparse, quantized or meta tensor is read through the binding.</summary>
+        private static string KindRead(TensorKind kind, string elementType, string key) => kind switch
+        {
+            TensorKind.Sparse => $"binding.Sparse<{elementType}>({key})",
+            TensorKind.Quantized => $"binding.Quantized({key})",
+            _ => $"binding.Meta({key})",
         };
 
         private static void WriteBound(SourceWriter w, EquatableArray<BoundPropertySpec> properties)
@@ -272,7 +284,9 @@ namespace StateDict.Generator.Emit
                 switch (member.Kind)
                 {
                     case MemberKind.Tensor:
-                        value = $"binding.{(member.Convert ? "Tensor" : "Get")}<{member.Type}>({key})";
+                        value = member.TensorKind == TensorKind.Dense
+                            ? $"binding.{(member.Convert ? "Tensor" : "Get")}<{member.Type}>({key})"
+                            : KindRead(member.TensorKind, member.Type, key);
                         presence = $"binding.Has({key})";
                         break;
                     case MemberKind.Module:
@@ -296,7 +310,7 @@ namespace StateDict.Generator.Emit
         {
             string type = member.Kind switch
             {
-                MemberKind.Tensor => $"{Ns}TensorView<{member.Type}>",
+                MemberKind.Tensor => TensorKinds.PropertyType(member.TensorKind, member.Type),
                 MemberKind.Module => member.Type,
                 MemberKind.ModuleList => $"global::System.Collections.Generic.IReadOnlyList<{member.Type}>",
                 _ => $"global::System.Collections.Generic.IReadOnlyList<{Ns}TensorView<{member.Type}>>",

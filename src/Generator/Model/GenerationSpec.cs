@@ -21,8 +21,17 @@ namespace StateDict.Generator.Model
         public bool Complete { get; init; }
     }
 
-    /// <summary>One entry of the generated <c>Schema</c>.</summary>
-    internal sealed record SchemaEntrySpec(string Key, string DType, EquatableArray<long> Shape);
+    /// <summary>One entry of the generated <c>Schema</c>; kind details (torch names) are null for a dense tensor.</summary>
+    internal sealed record SchemaEntrySpec(string Key, string DType, EquatableArray<long> Shape)
+    {
+        public string? Layout { get; init; }
+
+        public string? QuantizedDType { get; init; }
+
+        public string? QScheme { get; init; }
+
+        public bool IsMeta { get; init; }
+    }
 
     /// <summary>
     /// A bound property to implement; <see cref="Error"/> is set when it could not be bound (it then throws).
@@ -31,6 +40,9 @@ namespace StateDict.Generator.Model
     internal sealed record BoundPropertySpec(string Name, string Key, string Modifiers, string ElementType, string Doc, string? Error)
     {
         public PropertyKind Kind { get; init; }
+
+        /// <summary>For a tensor: dense, sparse, quantized or meta (the property type and how it is read).</summary>
+        public TensorKind TensorKind { get; init; }
 
         /// <summary>
         /// A tensor whose element type may differ from its dtype's (converted on load, or unknown until run time in a
@@ -72,5 +84,8 @@ namespace StateDict.Generator.Model
     internal sealed record MemberSpec(string Name, MemberKind Kind, string Segment, string Type, bool Nullable, string Doc)
     {
         public bool Convert { get; init; }
+
+        /// <summary>For a tensor: dense, sparse, quantized or meta.</summary>
+        public TensorKind TensorKind { get; init; }
     }
 }

@@ -62,14 +62,14 @@ namespace StateDict.Generator.Model
                 string keyPattern = pattern + segment;
                 if (children[0].IsTensor)
                 {
-                    // Merged items must agree on their tensors; only whole submodules may be missing (nullable).
-                    var dtypes = children.Select(c => c.Tensor!.DType).Distinct().ToList();
-                    if (dtypes.Count > 1 || nullable)
+                    // Merged items must agree on their tensors (kind and dtype); only whole submodules may be missing (nullable).
+                    var first = children[0].Tensor!;
+                    if (children.Any(c => TensorKinds.Signature(c.Tensor!) != TensorKinds.Signature(first)) || nullable)
                     {
                         return null;
                     }
-                    members.Add(new MemberSpec(name, MemberKind.Tensor, segment, DTypes.ElementType(dtypes[0]), false,
-                        TensorDoc(keyPattern, children.Select(c => c.Tensor!))));
+                    members.Add(new MemberSpec(name, MemberKind.Tensor, segment, DTypes.ElementType(first.DType), false,
+                        TensorDoc(keyPattern, children.Select(c => c.Tensor!))) { TensorKind = first.Kind });
                     continue;
                 }
                 var member = BuildModuleMember(name, segment, children, keyPattern, listDepth, nullable, used, nested);
@@ -118,8 +118,9 @@ namespace StateDict.Generator.Model
             string itemPattern = $"{keyPattern}.{{{index}}}";
             if (items.All(i => i.IsTensor))
             {
+                // A list of tensors is of dense ones of one dtype; sparse, quantized or meta items get a property each.
                 var dtypes = items.Select(i => i.Tensor!.DType).Distinct().ToList();
-                return dtypes.Count == 1
+                return dtypes.Count == 1 && items.All(i => i.Tensor!.Kind == TensorKind.Dense)
                     ? new MemberSpec(name, MemberKind.TensorList, segment, DTypes.ElementType(dtypes[0]), nullable, TensorDoc(itemPattern, items.Select(i => i.Tensor!)))
                     : null;
             }
@@ -172,7 +173,7 @@ namespace StateDict.Generator.Model
             var all = tensors.ToList();
             var shapes = all.Select(t => "[" + string.Join(", ", t.Shape) + "]").Distinct().ToList();
             string shapeText = shapes.Count <= 4 ? string.Join(" or ", shapes) : string.Join(" or ", shapes.Take(4)) + " or …";
-            return $"<c>{Identifiers.Xml(keyPattern)}</c>: {all[0].DType} {shapeText}.";
+            return TensorKinds.Doc(Identifiers.Xml(keyPattern), all[0], shapeText) + ".";
         }
     }
 }

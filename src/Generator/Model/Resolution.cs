@@ -44,10 +44,11 @@ namespace StateDict.Generator.Model
             var (tree, renames) = ModuleTreeBuilder.Build(target.ClassName, schema.Tensors, RootMembers.Concat(target.UserMemberNames));
             diagnostics.AddRange(renames);
             var root = tree;
-            var entries = schema.Tensors.Select(t => new SchemaEntrySpec(t.Key, DTypes.Member(t.DType), t.Shape)).ToEquatableArray();
+            var entries = schema.Tensors.Select(t => TensorKinds.Entry(t)).ToEquatableArray();
             if (target.ConvertTo != null)
             {
                 root = Convert(root, target.ConvertTo);
+                diagnostics.AddRange(ConvertToSkips(schema, target.ConvertTo));
             }
             return new Resolution(
                 new GenerationSpec(target.Namespace, target.ContainingTypes, target.ClassName, hint, schema.FileName, entries, root, EquatableArray<BoundPropertySpec>.Empty)
@@ -68,6 +69,7 @@ namespace StateDict.Generator.Model
                 $"<c>{Identifiers.Xml(p.Key)}</c> below this module's prefix.", null)
             {
                 Kind = p.Kind,
+                TensorKind = p.TensorKind,
                 Convert = true,
                 Fallback = p.Fallback,
                 Chunk = p.Chunk,
@@ -81,7 +83,7 @@ namespace StateDict.Generator.Model
         private static ClassSpec Convert(ClassSpec spec, string elementType)
         {
             var members = spec.Members.Select(m =>
-                (m.Kind == MemberKind.Tensor || m.Kind == MemberKind.TensorList) && DTypes.IsFloatingElement(m.Type) && m.Type != elementType
+                (m.Kind == MemberKind.Tensor || m.Kind == MemberKind.TensorList) && m.TensorKind == TensorKind.Dense && DTypes.IsFloatingElement(m.Type) && m.Type != elementType
                     ? m with { Type = elementType, Convert = true, Doc = m.Doc.Substring(0, m.Doc.Length - 1) + ", converted on load." }
                     : m);
             return spec with
@@ -90,6 +92,14 @@ namespace StateDict.Generator.Model
                 Nested = spec.Nested.Select(n => Convert(n, elementType)).ToEquatableArray(),
             };
         }
+
+        /// <summary>SD0051 for each quantized tensor, and each sparse one with floating values of another type, that ConvertTo leaves as it is.</summary>
+        private static IEnumerable<DiagnosticInfo> ConvertToSkips(SchemaFile schema, string elementType) =>
+            schema.Tensors
+                .Where(t => t.Kind == TensorKind.Quantized
+                    || (t.Kind == TensorKind.Sparse && DTypes.IsFloatingElement(DTypes.ElementType(t.DType)) && DTypes.ElementType(t.DType) != elementType))
+                .Select(t => DiagnosticInfo.Create(Descriptors.ConvertToSkipsKind, t.KeyLocation, t.Key, TensorKinds.Describe(t),
+                    TensorKinds.ShortPropertyType(t) + (t.Kind == TensorKind.Quantized ? " (Dequantize() gives float32)" : "")));
 
         private static SchemaFile? Find(TargetSpec target, ImmutableArray<SchemaFile> schemas, string projectDirectory, List<DiagnosticInfo> diagnostics)
         {

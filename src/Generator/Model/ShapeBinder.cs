@@ -47,6 +47,7 @@ namespace StateDict.Generator.Model
                 return new BoundPropertySpec(property.Name, property.Key, property.Modifiers, type, "Not bound: " + Identifiers.Xml(problem) + ".", problem)
                 {
                     Kind = property.Kind,
+                    TensorKind = property.TensorKind,
                 };
             }
             string key = Identifiers.Xml(property.Key);
@@ -55,8 +56,8 @@ namespace StateDict.Generator.Model
             if (property.Kind == PropertyKind.Tensor)
             {
                 var tensor = _byKey.TryGetValue(property.Key, out var own) ? own : _byKey[property.Fallback!];
-                convert = DTypes.ElementType(tensor.DType) != type;
-                doc = $"<c>{key}</c>: {tensor.DType} [{string.Join(", ", tensor.Shape)}]"
+                convert = tensor.Kind == TensorKind.Dense && DTypes.ElementType(tensor.DType) != type;
+                doc = TensorKinds.Doc(key, tensor, $"[{string.Join(", ", tensor.Shape)}]")
                     + (property.Chunks > 0 ? $", chunk {property.Chunk} of {property.Chunks} along dimension 0" : "")
                     + (property.Fallback is null ? "" : $"; <c>{Identifiers.Xml(property.Fallback)}</c> when the checkpoint has no <c>{key}</c>")
                     + (convert ? ", converted on load." : ".");
@@ -70,6 +71,7 @@ namespace StateDict.Generator.Model
             return new BoundPropertySpec(property.Name, property.Key, property.Modifiers, type, doc, null)
             {
                 Kind = property.Kind,
+                TensorKind = property.TensorKind,
                 Convert = convert,
                 Fallback = property.Fallback,
                 Chunk = property.Chunk,
@@ -119,9 +121,13 @@ namespace StateDict.Generator.Model
             var bound = tensor ?? fallback;
             if (bound is null)
             {
-                return Report(Descriptors.UnknownTensorKey, property.KeyLocation, full, _schema.FileName, Context(context) + Guess(full, prefix));
+                return Report(Descriptors.UnknownTensorKey, property.KeyLocation, full, _schema.FileName, Context(context) + (ComponentHint(full) ?? Guess(full, prefix)));
             }
-            if (!DTypes.CanBind(bound.DType, property.ElementType!))
+            if (KindProblem(property, bound) is { } kindProblem)
+            {
+                return kindProblem;
+            }
+            if (bound.Kind == TensorKind.Dense && !DTypes.CanBind(bound.DType, property.ElementType!))
             {
                 return Report(Descriptors.ElementTypeMismatch, property.TypeLocation, bound.Key, bound.DType, DTypes.ShortElementType(bound.DType), property.DisplayType);
             }
@@ -213,8 +219,44 @@ namespace StateDict.Generator.Model
         {
             if (_requiredKeys.Add(tensor.Key))
             {
-                _required.Add(new SchemaEntrySpec(tensor.Key, DTypes.Member(tensor.DType), tensor.Shape));
+                _required.Add(TensorKinds.Entry(tensor));
             }
+        }
+
+        /// <summary>
+        /// SD0052 when the property's type is not the one of the tensor's kind (a sparse tensor binds exactly its values'
+        /// element type); SD0053 for Chunk or Fallback on anything but a dense tensor. Null when the kinds fit.
+        /// </summary>
+        private string? KindProblem(BoundProperty property, SchemaTensor bound)
+        {
+            bool exact = bound.Kind != TensorKind.Sparse || DTypes.ElementType(bound.DType) == property.ElementType;
+            if (property.TensorKind != bound.Kind || !exact)
+            {
+                return Report(Descriptors.TensorKindMismatch, property.TypeLocation, bound.Key, TensorKinds.Describe(bound), TensorKinds.ShortPropertyType(bound), property.DisplayType);
+            }
+            if (bound.Kind == TensorKind.Dense)
+            {
+                return null;
+            }
+            if (property.Fallback != null)
+            {
+                return Report(Descriptors.KindOption, property.FallbackLocation, "Fallback", bound.Key, TensorKinds.Describe(bound));
+            }
+            return property.Chunks != 0 || property.Chunk != 0
+                ? Report(Descriptors.KindOption, property.ChunksLocation ?? property.ChunkLocation, "Chunk", bound.Key, TensorKinds.Describe(bound))
+                : null;
+        }
+
+        /// <summary>For a sparse tensor's component key (<c>adj.values</c>): which tensor to bind instead; else null.</summary>
+        private string? ComponentHint(string key)
+        {
+            int dot = key.LastIndexOf('.');
+            if (dot < 0 || !_byKey.TryGetValue(key.Substring(0, dot), out var owner) || owner.Kind != TensorKind.Sparse
+                || !TensorKinds.Components(owner.Layout!).Contains(key.Substring(dot + 1)))
+            {
+                return null;
+            }
+            return $"; it is a component of the {owner.Layout} tensor '{owner.Key}': bind '{owner.Key}' as {TensorKinds.ShortPropertyType(owner)}";
         }
 
         private string Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments)

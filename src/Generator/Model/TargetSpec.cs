@@ -30,7 +30,11 @@ namespace StateDict.Generator.Model
         LocationInfo? ChunkLocation,
         LocationInfo? ChunksLocation,
         string? Fallback,
-        LocationInfo? FallbackLocation);
+        LocationInfo? FallbackLocation)
+    {
+        /// <summary>For a [TensorKey] property: the kind its declared type binds (TensorView, SparseTensor, QuantizedTensor, TensorInfo).</summary>
+        public TensorKind TensorKind { get; init; }
+    }
 
     /// <summary>
     /// A class used as a module by some property: its bound properties, or why it cannot be one

@@ -16,6 +16,9 @@ namespace StateDict.Generator.Parsing
         private const string ModuleAttribute = "StateDict.ModuleAttribute";
         private const string ModuleListAttribute = "StateDict.ModuleListAttribute";
         private const string TensorView = "global::StateDict.TensorView<T>";
+        private const string SparseTensor = "global::StateDict.SparseTensor<T>";
+        private const string QuantizedTensor = "global::StateDict.QuantizedTensor";
+        private const string TensorInfo = "global::StateDict.TensorInfo";
         private const string ReadOnlyList = "global::System.Collections.Generic.IReadOnlyList<T>";
 
         /// <summary>The bound properties of <paramref name="type"/>, in declaration order; bad declarations are reported.</summary>
@@ -123,10 +126,11 @@ namespace StateDict.Generator.Parsing
             var propertyLocation = LocationInfo.From(declaration?.Identifier.GetLocation() ?? property.Locations.FirstOrDefault());
 
             string? elementType = null;
+            var tensorKind = TensorKind.Dense;
             if (property.NullableAnnotation != NullableAnnotation.Annotated)
             {
                 elementType = kind == PropertyKind.Tensor
-                    ? TensorElementType(property.Type)
+                    ? TensorElementType(property.Type, out tensorKind)
                     : ModuleClassOf(property.Type, kind)?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
             }
             bool valid = elementType != null
@@ -155,13 +159,29 @@ namespace StateDict.Generator.Parsing
                 NamedArgumentLocation(attributeSyntax, "Chunk"),
                 NamedArgumentLocation(attributeSyntax, "Chunks"),
                 fallback?.Value as string,
-                NamedArgumentLocation(attributeSyntax, "Fallback"));
+                NamedArgumentLocation(attributeSyntax, "Fallback"))
+            {
+                TensorKind = tensorKind,
+            };
         }
 
-        private static string? TensorElementType(ITypeSymbol type) =>
-            type is INamedTypeSymbol { IsGenericType: true } named && named.ConstructedFrom.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) == TensorView
-                ? named.TypeArguments[0].ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)
-                : null;
+        /// <summary>
+        /// The element type of a [TensorKey] property's type and the kind it binds: TensorView&lt;T&gt; (dense),
+        /// SparseTensor&lt;T&gt; (sparse), QuantizedTensor and TensorInfo (meta), whose "element type" is the type itself.
+        /// </summary>
+        private static string? TensorElementType(ITypeSymbol type, out TensorKind kind)
+        {
+            kind = TensorKind.Dense;
+            string name = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            if (type is INamedTypeSymbol { IsGenericType: true } named)
+            {
+                string generic = named.ConstructedFrom.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+                kind = generic == SparseTensor ? TensorKind.Sparse : TensorKind.Dense;
+                return generic == TensorView || generic == SparseTensor ? named.TypeArguments[0].ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null;
+            }
+            kind = name == QuantizedTensor ? TensorKind.Quantized : TensorKind.Meta;
+            return name == QuantizedTensor || name == TensorInfo ? name : null;
+        }
 
         /// <summary>The module class of a [Module] property (its type) or a [ModuleList] property (its IReadOnlyList item type).</summary>
         private static INamedTypeSymbol? ModuleClassOf(ITypeSymbol type, PropertyKind kind)

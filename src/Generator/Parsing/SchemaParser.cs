@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis.Text;
 using StateDict.Generator.Diagnostics;
@@ -54,7 +55,8 @@ namespace StateDict.Generator.Parsing
                 return Result(path, false, tensors, diagnostics);
             }
 
-            var seen = new Dictionary<string, SchemaTensor>();
+            var seen = new HashSet<string>();
+            var kinds = new SchemaKindReader(path, text, diagnostics);
             foreach (var property in entries.Properties)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -64,15 +66,19 @@ namespace StateDict.Generator.Parsing
                 {
                     continue;
                 }
-                if (seen.ContainsKey(tensor.Key))
+                if (!seen.Add(tensor.Key))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(Descriptors.DuplicateKey, keyAt, tensor.Key));
                     continue;
                 }
-                seen.Add(tensor.Key, tensor);
-                tensors.Add(tensor);
+                tensor = kinds.Read((JsonObject)property.Value, tensor);
+                if (tensor != null)
+                {
+                    tensors.Add(tensor);
+                }
             }
-            CheckPrefixConflicts(seen, tensors, diagnostics);
+            tensors = kinds.Group(tensors, seen);
+            CheckPrefixConflicts(tensors.ToDictionary(t => t.Key), tensors, diagnostics);
             return Result(path, true, tensors, diagnostics);
         }
 
@@ -91,11 +97,6 @@ namespace StateDict.Generator.Parsing
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NotASchema, At(path, text, property.Value), System.IO.Path.GetFileName(path),
                     $"the entry for '{key}' must be an object {{\"dtype\": ..., \"shape\": [...]}}"));
-                return null;
-            }
-            // A meta tensor ("device": "meta") has a dtype and shape but no data: it gets no property (docs/values.md).
-            if (spec["device"] is JsonString device && device.Value == "meta")
-            {
                 return null;
             }
             string? dtype = null;
@@ -117,12 +118,22 @@ namespace StateDict.Generator.Parsing
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadShape, At(path, text, spec["shape"] ?? spec), key, "expected an array of non-negative integers"));
                 return null;
             }
-            var dims = new long[array.Items.Count];
-            for (int i = 0; i < dims.Length; i++)
+            var dims = Dims(array, out int bad);
+            if (dims is null)
             {
-                if (!(array.Items[i] is JsonNumber number) || !number.TryGetInt64(out dims[i]) || dims[i] < 0)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadShape, At(path, text, array.Items[bad]), key, $"dimension {bad} is not a non-negative integer"));
+            }
+            return dims;
+        }
+
+        /// <summary>The dimensions of a shape array, or null with the index of the first one that is not a non-negative integer.</summary>
+        public static EquatableArray<long>? Dims(JsonArray array, out int bad)
+        {
+            var dims = new long[array.Items.Count];
+            for (bad = 0; bad < dims.Length; bad++)
+            {
+                if (!(array.Items[bad] is JsonNumber number) || !number.TryGetInt64(out dims[bad]) || dims[bad] < 0)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.BadShape, At(path, text, array.Items[i]), key, $"dimension {i} is not a non-negative integer"));
                     return null;
                 }
             }

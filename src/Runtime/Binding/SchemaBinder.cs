@@ -29,8 +29,8 @@ public static class SchemaBinder
         rules ??= BindingRules.None;
         var (prefix, detected) = ChoosePrefix(checkpoint, schema, options);
         var expected = new HashSet<string>(schema.Select(e => e.Key), StringComparer.Ordinal);
-        // Meta tensors (no data) are never bound: the generator skips their schema entries.
-        var below = checkpoint.Tensors.Values.Where(t => !t.IsMeta).Select(t => t.Key)
+        // Components of sparse and quantized tensors are bound with their tensor: they count under its key.
+        var below = SchemaEntryCheck.FileKeys(checkpoint, k => k.StartsWith(prefix, StringComparison.Ordinal) && expected.Contains(k[prefix.Length..]))
             .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !expected.Contains(k[prefix.Length..]) && !rules.IsOptional(k[prefix.Length..]))
             .Select(k => k[prefix.Length..])
             .ToList();
@@ -39,7 +39,8 @@ public static class SchemaBinder
         var problems = new List<string>();
         foreach (var entry in schema.Concat(rules.Optional))
         {
-            if (!checkpoint.Tensors.TryGetValue(prefix + entry.Key, out var info))
+            var found = SchemaEntryCheck.InFile(checkpoint, prefix + entry.Key);
+            if (found is null)
             {
                 if (rules.IsOptional(entry.Key))
                 {
@@ -48,13 +49,9 @@ public static class SchemaBinder
                 string? guess = KeySuggestions.Closest(entry.Key, unexpected.Count > 0 ? unexpected : checkpoint.Tensors.Keys);
                 problems.Add($"missing key '{prefix}{entry.Key}'{(guess is null ? "" : $" (did you mean '{guess}'?)")}");
             }
-            else if (info.DType != entry.DType)
+            else if (SchemaEntryCheck.Mismatch(found, entry) is { } mismatch)
             {
-                problems.Add($"'{info.Key}' is {info.DType.Name()} in the file but {entry.DType.Name()} in the schema");
-            }
-            else if (!info.Shape.SequenceEqual(entry.Shape))
-            {
-                problems.Add($"'{info.Key}' has shape [{string.Join(", ", info.Shape)}] in the file but [{string.Join(", ", entry.Shape)}] in the schema");
+                problems.Add(mismatch);
             }
         }
         bool strict = options.Strict && !selective;
@@ -84,7 +81,7 @@ public static class SchemaBinder
         int bestCount = -1;
         foreach (var candidate in candidates.Distinct())
         {
-            int count = schema.Count(e => checkpoint.Tensors.ContainsKey(candidate + e.Key));
+            int count = schema.Count(e => SchemaEntryCheck.Has(checkpoint, candidate + e.Key));
             if (count > bestCount)
             {
                 (best, bestCount) = (candidate, count);
@@ -127,7 +124,8 @@ public sealed partial class SchemaBinding
 
     /// <summary>
     /// Writes the schema's tensors, under the schema's keys (without any prefix the file had), as a <c>.pth</c> that
-    /// PyTorch loads, or as <c>.safetensors</c> (by the extension or <see cref="SaveOptions"/>).
+    /// PyTorch loads, or as <c>.safetensors</c> (by the extension or <see cref="SaveOptions"/>). Sparse, quantized and
+    /// meta tensors are written as themselves (to <c>.pth</c> only).
     /// </summary>
     public void Save(IReadOnlyList<SchemaEntry> schema, string path, SaveOptions? options = null)
     {
@@ -135,8 +133,7 @@ public sealed partial class SchemaBinding
         var writer = new StateDictWriter();
         foreach (var entry in schema)
         {
-            var info = _checkpoint.Tensors[_prefix + entry.Key];
-            writer.Add(entry.Key, info.DType, info.Shape.AsSpan(), _checkpoint.ReadBytes(info.Key), info.IsParameter);
+            writer.AddFrom(_checkpoint, _prefix + entry.Key, entry.Key);
         }
         writer.Save(path, options);
     }

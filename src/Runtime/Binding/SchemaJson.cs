@@ -6,11 +6,13 @@ namespace StateDict;
 
 /// <summary>
 /// The schema format the source generator reads: <c>{"format": "statedict-schema/1", "tensors": {key: {dtype, shape}}}</c>;
-/// a meta tensor's entry adds <c>"device": "meta"</c> (the generator gives it no property: it has no data).
+/// a meta tensor's entry adds <c>"device": "meta"</c> (it has no data).
 /// Sparse and quantized tensors are listed as <see cref="Checkpoint.Tensors"/> lists them, one entry per component, with
 /// the members <c>statedict inspect --json</c> gives them: <c>"layout"</c>, <c>"of"</c> and <c>"component"</c> for a
 /// component (<c>"adj.indices": {..., "layout": "sparse_coo", "of": "adj", "component": "indices"}</c>),
-/// <c>"quantized_dtype"</c>, <c>"qscheme"</c> (and <c>"axis"</c> per channel) for a quantized tensor's integer representation.
+/// and the sparse tensor's size as <c>"dense_shape"</c>; <c>"quantized_dtype"</c>, <c>"qscheme"</c>, <c>"quantized_shape"</c> (the
+/// logical shape) and per channel <c>"axis"</c> for a quantized tensor's integer representation. The generator binds a sparse
+/// tensor (all its components) as <c>SparseTensor&lt;T&gt;</c>, a quantized one as <c>QuantizedTensor</c>, a meta one as <c>TensorInfo</c>.
 /// A per-channel quantized tensor's <c>KEY.scales</c> and <c>KEY.zero_points</c> are left out: as entries they would make
 /// <c>KEY</c> both a tensor and a module (SD0007); <see cref="Checkpoint.ReadQuantized(string)"/> reads them.
 /// </summary>
@@ -55,10 +57,15 @@ public static class SchemaJson
         {
             text.Append(", \"of\": \"").Append(JsonEncodedText.Encode(owner, JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
                 .Append("\", \"component\": \"").Append(info.Component).Append('"');
+            if (checkpoint.SparseTensors.TryGetValue(owner, out var sparse))
+            {
+                text.Append(", \"dense_shape\": [").Append(string.Join(", ", sparse.Shape)).Append(']');
+            }
         }
         if (info.QuantizedDType is { } qdtype && checkpoint.QuantizedTensors.TryGetValue(info.Key, out var quantized))
         {
-            text.Append(", \"quantized_dtype\": \"").Append(qdtype.Name()).Append("\", \"qscheme\": \"").Append(quantized.Scheme.Name()).Append('"');
+            text.Append(", \"quantized_dtype\": \"").Append(qdtype.Name()).Append("\", \"qscheme\": \"").Append(quantized.Scheme.Name()).Append('"')
+                .Append(", \"quantized_shape\": [").Append(string.Join(", ", quantized.Shape)).Append(']');
             if (quantized.Scheme != QScheme.PerTensorAffine)
             {
                 text.Append(", \"axis\": ").Append(quantized.Axis.ToString(System.Globalization.CultureInfo.InvariantCulture));

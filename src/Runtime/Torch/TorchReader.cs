@@ -250,7 +250,11 @@ internal sealed class TorchReader
             {
                 throw ObjectState(obj, key);
             }
-            return; // A TorchScript class with its own __getstate__: not part of the state dict.
+            if (ScriptState.HoldsTensors(obj))
+            {
+                throw ScriptState.Refuse(_source.FilePath, _source.Part, obj, Shorten(key));
+            }
+            return; // A TorchScript class with its own __getstate__ and no tensors in it: configuration, not state dict.
         }
         foreach (var (name, value) in attributes)
         {

@@ -212,29 +212,45 @@ public sealed partial class StateDictWriter
     private bool AddKindOf(Checkpoint checkpoint, TensorInfo tensor, Dictionary<StorageRef, CheckpointStorageSource> sources)
     {
         string? owner = tensor.Owner ?? (tensor.QuantizedDType is null ? null : tensor.Key);
-        if (owner is null)
+        return owner is not null && (_keys.Contains(owner) || AddKind(checkpoint, owner, owner, sources));
+    }
+
+    /// <summary>
+    /// Adds the tensor <paramref name="sourceKey"/> of <paramref name="checkpoint"/>, dense, sparse, quantized or meta, as
+    /// <paramref name="key"/>, its bytes read when saving (what a generated class's <c>Save</c> writes).
+    /// </summary>
+    internal StateDictWriter AddFrom(Checkpoint checkpoint, string sourceKey, string key)
+    {
+        _checkpointSources ??= new(ReferenceEqualityComparer.Instance);
+        if (AddKind(checkpoint, sourceKey, key, _checkpointSources))
+        {
+            return this;
+        }
+        var tensor = checkpoint.Tensors[sourceKey];
+        return tensor.IsMeta
+            ? AddEntry(Materialized(checkpoint, tensor, key))
+            : Add(key, tensor.DType, tensor.Shape.AsSpan(), checkpoint.ReadBytes(sourceKey), tensor.IsParameter);
+    }
+
+    /// <summary>Adds the sparse or quantized tensor <paramref name="sourceKey"/> as <paramref name="key"/>; false when it is neither.</summary>
+    private bool AddKind(Checkpoint checkpoint, string sourceKey, string key, Dictionary<StorageRef, CheckpointStorageSource> sources)
+    {
+        if (checkpoint.SparseTensors.TryGetValue(sourceKey, out var sparse))
+        {
+            var components = sparse.Components.Select(c => Entry(checkpoint, c, sources)).ToList();
+            AddEntry(new SparseWriteEntry(key, sparse.Layout, sparse.Shape, sparse.IsCoalesced, components));
+            return true;
+        }
+        if (!checkpoint.QuantizedTensors.TryGetValue(sourceKey, out var q))
         {
             return false;
         }
-        if (_keys.Contains(owner))
-        {
-            return true;
-        }
-        if (checkpoint.SparseTensors.TryGetValue(owner, out var sparse))
-        {
-            var components = sparse.Components.Select(c => Entry(checkpoint, c, sources)).ToList();
-            AddEntry(new SparseWriteEntry(owner, sparse.Layout, sparse.Shape, sparse.IsCoalesced, components));
-        }
-        else
-        {
-            var q = checkpoint.QuantizedTensors[owner];
-            // 4x2 / 2x4 data is listed as its packed bytes; torch's view is the logical shape over them.
-            var data = Entry(checkpoint, q.Data, sources, q.DType.BitWidth() < 8 ? q.Shape : null);
-            var quantizer = new QuantizerWrite(q.Scale, q.ZeroPoint,
-                q.Scales is null ? null : Entry(checkpoint, q.Scales, sources),
-                q.ZeroPoints is null ? null : Entry(checkpoint, q.ZeroPoints, sources), q.Axis);
-            AddEntry(new QuantizedWriteEntry(owner, q.DType, data.Storage, data.StorageOffset, data.Shape, data.Strides, quantizer));
-        }
+        // 4x2 / 2x4 data is listed as its packed bytes; torch's view is the logical shape over them.
+        var data = Entry(checkpoint, q.Data, sources, q.DType.BitWidth() < 8 ? q.Shape : null);
+        var quantizer = new QuantizerWrite(q.Scale, q.ZeroPoint,
+            q.Scales is null ? null : Entry(checkpoint, q.Scales, sources),
+            q.ZeroPoints is null ? null : Entry(checkpoint, q.ZeroPoints, sources), q.Axis);
+        AddEntry(new QuantizedWriteEntry(key, q.DType, data.Storage, data.StorageOffset, data.Shape, data.Strides, quantizer));
         return true;
     }
 

@@ -32,6 +32,7 @@ public sealed partial class StateDictWriter
     private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
     private readonly Dictionary<long, List<MemoryStorageSource>> _borrowed = [];
     private IReadOnlyDictionary<string, string>? _sourceMetadata;
+    private Dictionary<StorageRef, CheckpointStorageSource>? _checkpointSources;
 
     /// <summary>Keys added so far, in order.</summary>
     public IEnumerable<string> Keys => _entries.Select(e => e.Key);
@@ -50,7 +51,7 @@ public sealed partial class StateDictWriter
         {
             if (tensor.IsMeta || tensor.IsConjugate || tensor.IsNegative)
             {
-                writer.AddEntry(Materialized(checkpoint, tensor));
+                writer.AddEntry(Materialized(checkpoint, tensor, tensor.Key));
                 continue;
             }
             if (writer.AddKindOf(checkpoint, tensor, sources))
@@ -75,17 +76,17 @@ public sealed partial class StateDictWriter
     /// A meta tensor as itself (no data); a conj/neg view as a plain tensor of the values it reads as (what
     /// <c>resolve_conj()</c>/<c>resolve_neg()</c> give), since torch 1.13 cannot load the view bits.
     /// </summary>
-    private static TensorEntry Materialized(Checkpoint checkpoint, TensorInfo tensor)
+    private static TensorEntry Materialized(Checkpoint checkpoint, TensorInfo tensor, string key)
     {
         if (tensor.IsMeta)
         {
-            return new TensorEntry(tensor.Key, new MemoryStorageSource(tensor.DType, ReadOnlyMemory<byte>.Empty), 0, tensor.Shape, tensor.Strides, tensor.IsParameter)
+            return new TensorEntry(key, new MemoryStorageSource(tensor.DType, ReadOnlyMemory<byte>.Empty), 0, tensor.Shape, tensor.Strides, tensor.IsParameter)
             {
                 IsMeta = true,
             };
         }
         var bytes = checkpoint.ReadBytes(tensor.Key);
-        return new TensorEntry(tensor.Key, new MemoryStorageSource(tensor.DType, bytes), 0, tensor.Shape, RowMajor(tensor.Shape), tensor.IsParameter);
+        return new TensorEntry(key, new MemoryStorageSource(tensor.DType, bytes), 0, tensor.Shape, RowMajor(tensor.Shape), tensor.IsParameter);
     }
 
     /// <summary>

@@ -33,6 +33,39 @@ public class SchemaKindTests
     }
 
     [Theory]
+    [InlineData("kinds/sparse.pth")]
+    [InlineData("kinds/sparse_torch2.pth")]
+    public void Every_sparse_component_carries_the_dense_shape_torch_reports(string name)
+    {
+        var tensors = Schema(name);
+        foreach (var sparse in ExpectedKinds(name, "sparse"))
+        {
+            var components = tensors.EnumerateObject().Where(p => p.Value.TryGetProperty("of", out var of) && of.GetString() == sparse.GetProperty("key").GetString()).ToList();
+            Assert.NotEmpty(components);
+            Assert.All(components, c => Assert.Equal(Dims(sparse.GetProperty("shape")), Dims(c.Value.GetProperty("dense_shape"))));
+        }
+    }
+
+    [Theory]
+    [InlineData("kinds/quantized.pth")]
+    [InlineData("kinds/quantized_model.pth")]
+    public void Every_quantized_tensor_carries_the_logical_shape_torch_reports(string name)
+    {
+        var tensors = Schema(name);
+        var expected = ExpectedKinds(name, "quantized").ToList();
+        Assert.NotEmpty(expected);
+        foreach (var quantized in expected)
+        {
+            var entry = tensors.GetProperty(quantized.GetProperty("key").GetString()!);
+            Assert.Equal(Dims(quantized.GetProperty("shape")), Dims(entry.GetProperty("quantized_shape")));
+        }
+        if (name == "kinds/quantized.pth")
+        {
+            Assert.Equal([8L], Dims(tensors.GetProperty("quint4x2").GetProperty("shape"))); // the packed bytes, as int_repr() gives them
+        }
+    }
+
+    [Theory]
     [InlineData("kinds/quantized.pth")]
     [InlineData("kinds/quantized_model.pth")]
     [InlineData("kinds/sparse.pth")]
@@ -47,6 +80,14 @@ public class SchemaKindTests
         using var checkpoint = Checkpoint.Open(Fixtures.PathOf(name));
         return JsonDocument.Parse(SchemaJson.Write(checkpoint)).RootElement.GetProperty("tensors").Clone();
     }
+
+    private static IEnumerable<JsonElement> ExpectedKinds(string name, string section)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Fixtures.PathOf(name + ".expected.json")));
+        return doc.RootElement.GetProperty(section).EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    private static long[] Dims(JsonElement array) => array.EnumerateArray().Select(e => e.GetInt64()).ToArray();
 
     private static string? Text(JsonElement entry, string member) => entry.GetProperty(member).GetString();
 }
