@@ -118,12 +118,13 @@ internal sealed unsafe class CheckpointFile : IDisposable
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
     /// <summary>Reads exactly <c>destination.Length</c> bytes at <paramref name="offset"/>, or throws naming <paramref name="what"/>.</summary>
-    public void ReadExactly(long offset, Span<byte> destination, string what)
+    /// <remarks><paramref name="what"/> and <paramref name="subject"/> are joined only for an error message, so hot callers allocate nothing.</remarks>
+    public void ReadExactly(long offset, Span<byte> destination, string what, string? subject = null)
     {
         if (offset < 0 || offset > Length || destination.Length > Length - offset)
         {
             throw new CheckpointCorruptException(Path,
-                $"{what} spans bytes {offset}..{offset + destination.Length} but the file has {Length} (truncated?)");
+                $"{what}{subject} spans bytes {offset}..{offset + destination.Length} but the file has {Length} (truncated?)");
         }
         Interlocked.Add(ref _bytesRead, destination.Length);
         if (_file is null)
@@ -137,7 +138,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
             int read = RandomAccess.Read(_file.SafeFileHandle, destination, offset);
             if (read == 0)
             {
-                throw new CheckpointCorruptException(Path, $"{what}: the file ended early at byte {offset}");
+                throw new CheckpointCorruptException(Path, $"{what}{subject}: the file ended early at byte {offset}");
             }
             destination = destination[read..];
             offset += read;
