@@ -31,7 +31,7 @@ public sealed partial class Checkpoint : IDisposable
     {
         _file = file;
         _container = container;
-        var tensors = new OrderedDictionary<string, TensorInfo>(StringComparer.Ordinal);
+        var tensors = new OrderedDictionary<string, TensorInfo>(tree.Tensors.Count, StringComparer.Ordinal);
         var values = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         var keys = new KeySelection(options, file.Path);
         foreach (var tensor in tree.Tensors)

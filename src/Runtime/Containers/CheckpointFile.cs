@@ -12,6 +12,8 @@ namespace StateDict.Containers;
 /// </summary>
 internal sealed unsafe class CheckpointFile : IDisposable
 {
+    private const int MappedReadBytes = 64 << 10;
+
     private readonly FileStream? _file;
     private readonly UnmanagedMemoryStream? _memoryStream;
     private MemoryHandle _pin;
@@ -127,10 +129,13 @@ internal sealed unsafe class CheckpointFile : IDisposable
                 $"{what}{subject} spans bytes {offset}..{offset + destination.Length} but the file has {Length} (truncated?)");
         }
         Interlocked.Add(ref _bytesRead, destination.Length);
-        if (_file is null)
+        // Small reads come from the mapping when it exists (a zip's directory was read through it): a copy instead of
+        // a system call per small tensor. Large ones stay positional reads, which fill fresh memory faster.
+        byte* mapped = _pointer;
+        if (_file is null || (mapped != null && destination.Length <= MappedReadBytes))
         {
             MappingRegion.ThrowIfReleased();
-            new ReadOnlySpan<byte>(_pointer + offset, destination.Length).CopyTo(destination);
+            new ReadOnlySpan<byte>(mapped + offset, destination.Length).CopyTo(destination);
             return;
         }
         while (destination.Length > 0)

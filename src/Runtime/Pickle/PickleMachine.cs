@@ -32,7 +32,8 @@ internal sealed class PickleMachine
     private readonly List<PyGlobal> _globals = [];
     private readonly HashSet<string> _globalNames = [];
     private readonly List<PyPersistentId> _persistentIds = [];
-    private readonly SortedDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    // Counted per opcode in the hot loop (an array slot, not a sorted-dictionary update per call); named at STOP.
+    private readonly int[] _callCounts = new int[CallOpcodes.Length];
     private readonly List<PyCall> _payloadCalls = [];
     private int _protocol;
 
@@ -141,12 +142,12 @@ internal sealed class PickleMachine
                     throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
                 r.EndPickle(at);
-                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls) { PayloadCalls = _payloadCalls };
+                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, Calls()) { PayloadCalls = _payloadCalls };
             }
-            if (CallName(op) is { } call)
+            if (CallIndex(op) is int call and >= 0)
             {
                 // What Python's unpickler would have called here; recorded for scanners, never performed.
-                _calls[call] = _calls.GetValueOrDefault(call) + 1;
+                _callCounts[call]++;
             }
             Step(op, at, ref r);
             if (_stack.Count > _limits.MaxStackDepth)
@@ -366,16 +367,33 @@ internal sealed class PickleMachine
         }
     }
 
-    private static string? CallName(PickleOpcode op) => op switch
+    /// <summary>The opcodes that call something in Python, by the names scanners report them under.</summary>
+    private static readonly string[] CallOpcodes = ["REDUCE", "NEWOBJ", "NEWOBJ_EX", "INST", "OBJ", "BUILD"];
+
+    private static int CallIndex(PickleOpcode op) => op switch
     {
-        PickleOpcode.Reduce => "REDUCE",
-        PickleOpcode.NewObj => "NEWOBJ",
-        PickleOpcode.NewObjEx => "NEWOBJ_EX",
-        PickleOpcode.Inst => "INST",
-        PickleOpcode.Obj => "OBJ",
-        PickleOpcode.Build => "BUILD",
-        _ => null,
+        PickleOpcode.Reduce => 0,
+        PickleOpcode.NewObj => 1,
+        PickleOpcode.NewObjEx => 2,
+        PickleOpcode.Inst => 3,
+        PickleOpcode.Obj => 4,
+        PickleOpcode.Build => 5,
+        _ => -1,
     };
+
+    /// <summary>How often each calling opcode ran, by name (those that ran), in name order.</summary>
+    private SortedDictionary<string, int> Calls()
+    {
+        var calls = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < CallOpcodes.Length; i++)
+        {
+            if (_callCounts[i] > 0)
+            {
+                calls.Add(CallOpcodes[i], _callCounts[i]);
+            }
+        }
+        return calls;
+    }
 
     /// <summary>Notes a call of <c>torch.storage._load_from_bytes</c> (REDUCE, INST, OBJ: each calls it in Python).</summary>
     private PyCall Track(PyCall call)

@@ -14,8 +14,8 @@ internal sealed class StorageTable
 {
     private readonly PickleSource _source;
     private readonly CheckpointLimits? _embeddedLimits;
-    private readonly Dictionary<object, StorageSlice> _byId = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, StorageRef> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<object, StorageSlice> _byId;
+    private readonly Dictionary<string, StorageRef> _byKey;
     private readonly Dictionary<string, (EmbeddedPayload Payload, string Key)> _payloads = new(StringComparer.Ordinal);
     private readonly Dictionary<object, StorageSlice> _byPayload = new(ReferenceEqualityComparer.Instance);
 
@@ -30,6 +30,9 @@ internal sealed class StorageTable
     {
         _source = source;
         _embeddedLimits = embeddedLimits;
+        // Sized once: a 20,000-tensor pickle would otherwise regrow both tables a dozen times.
+        _byId = new(pickle.PersistentIds.Count, ReferenceEqualityComparer.Instance);
+        _byKey = new(pickle.PersistentIds.Count, StringComparer.Ordinal);
         foreach (var pid in pickle.PersistentIds)
         {
             if (!(moduleIds && ReadPolicy.IsModuleId(pid)))

@@ -83,6 +83,9 @@ internal sealed class TorchReader
         }
         var storages = new StorageTable(pickle, source, policy.EmbeddedStorages ? limits : null, moduleIds: policy.AllowModulePickles);
         var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits), pickle.EndPosition, policy);
+        // A state dict has about one tensor per storage reference: sized once rather than regrown.
+        reader._tensors.Capacity = pickle.PersistentIds.Count;
+        reader._keys.EnsureCapacity(pickle.PersistentIds.Count);
         reader.Visit(pickle.Root, "", 0);
         return new TorchTree(reader._tensors, reader._values, storages.Declarations()) { Sparse = reader._sparse, Quantized = reader._quantized };
     }
