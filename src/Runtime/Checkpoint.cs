@@ -53,7 +53,15 @@ public sealed partial class Checkpoint : IDisposable
         Tensors = new ReadOnlyDictionary<string, TensorInfo>(tensors);
         Values = new ReadOnlyDictionary<string, object?>(values);
         _storages = new StorageCache(container, file, container.LocateStorages(tree.Storages), options.Memory);
+        Warnings = LoadWarnings.For(options, _storages.TotalBytes, file.Path);
     }
+
+    /// <summary>
+    /// What this load costs that the options may not have meant, one message each (empty when nothing is worth saying):
+    /// <see cref="TensorMemory.Managed"/> on storages of 256 MiB or more, which is about ten times slower than the
+    /// arena <see cref="TensorMemory.Auto"/> picks. Nothing is written to any log; print or log them as you see fit.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>The file the checkpoint was opened from (tests count its reads).</summary>
     internal CheckpointFile File => _file;
