@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.ObjectModel;
 using System.Runtime.InteropServices;
 using StateDict.Containers;
@@ -27,6 +28,7 @@ public sealed partial class Checkpoint : IDisposable
     private readonly StorageCache _storages;
     private bool _disposed;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Checkpoint(CheckpointFile file, IContainer container, TorchTree tree, LoadOptions options)
     {
         _file = file;
@@ -163,6 +165,7 @@ public sealed partial class Checkpoint : IDisposable
     public TensorView<T> Read<T>(string key) where T : unmanaged => Read<T>(Find(key));
 
     /// <summary>Reads a tensor listed in <see cref="Tensors"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TensorView<T> Read<T>(TensorInfo tensor) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(tensor);

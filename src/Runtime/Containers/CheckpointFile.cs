@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
@@ -121,6 +122,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
 
     /// <summary>Reads exactly <c>destination.Length</c> bytes at <paramref name="offset"/>, or throws naming <paramref name="what"/>.</summary>
     /// <remarks><paramref name="what"/> and <paramref name="subject"/> are joined only for an error message, so hot callers allocate nothing.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ReadExactly(long offset, Span<byte> destination, string what, string? subject = null)
     {
         if (offset < 0 || offset > Length || destination.Length > Length - offset)
@@ -152,6 +154,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
 
     /// <summary>A few bytes at <paramref name="offset"/>, read through the mapping (no system call), bounds checked.</summary>
     /// <remarks><paramref name="what"/> and <paramref name="subject"/> are joined only for the error message, so hot callers allocate nothing.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<byte> Peek(long offset, int length, string what, string? subject = null)
     {
         if (offset < 0 || length < 0 || offset > Length - length)

@@ -44,6 +44,7 @@ internal sealed class ZipCentralDirectory
     public ReadOnlySpan<char> NameOf(int index) => _names.AsSpan(_records[index].NameStart, _records[index].NameLength);
 
     /// <summary>The record named <paramref name="name"/>, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int IndexOf(ReadOnlySpan<char> name)
     {
         int mask = _buckets.Length - 1;
@@ -66,6 +67,7 @@ internal sealed class ZipCentralDirectory
     /// as zip readers do (UTF-8 under general-purpose flag bit 11, the legacy code page otherwise), and refuses
     /// duplicate names and names that are absolute or climb out of the archive.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ZipCentralDirectory Read(CheckpointFile file, ZipDirectoryLocation location)
     {
         var directory = location.Size == 0 ? [] : file.Peek(location.Offset, (int)Math.Min(location.Size, int.MaxValue), "the zip central directory");
@@ -107,6 +109,7 @@ internal sealed class ZipCentralDirectory
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Add(CheckpointFile file, int index)
     {
         var name = NameOf(index);
@@ -204,6 +207,7 @@ internal sealed class ZipCentralDirectory
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Decode(ReadOnlySpan<byte> bytes, int flags, Span<char> into)
     {
         // torch writes ASCII names: widened without a decoder (and validated as ASCII by the same call).
@@ -215,6 +219,7 @@ internal sealed class ZipCentralDirectory
         return encoding.GetChars(bytes, into);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckName(CheckpointFile file, ReadOnlySpan<char> name)
     {
         // A ".." segment, tested without splitting.

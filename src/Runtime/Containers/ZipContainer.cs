@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using StateDict.Pickle;
 
@@ -52,6 +53,7 @@ internal sealed class ZipContainer : IContainer
     }
 
     /// <summary>The folder that holds data.pkl ("archive/", the file stem, anything the writer chose).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string FindPrefix(CheckpointFile file, ZipRecords records)
     {
         var pickles = new List<string>();
@@ -76,6 +78,7 @@ internal sealed class ZipContainer : IContainer
     /// PyTorch's reader takes its folder from the first record and refuses any record outside it (getAllRecords:
     /// "file in archive is not in a subdirectory"); a pickle there would otherwise go unread here yet be a risk there.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RefuseRecordsOutsideTheFolder()
     {
         for (int i = 0; i < _records.Count; i++)
@@ -88,6 +91,7 @@ internal sealed class ZipContainer : IContainer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages)
     {
         var located = new Dictionary<string, StorageLocation>(storages.Count, StringComparer.Ordinal);
@@ -129,6 +133,7 @@ internal sealed class ZipContainer : IContainer
     }
 
     /// <summary>Two storages whose bytes overlap in the file would alias memory that torch keeps separate: refuse.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckNoOverlap(List<(long Offset, long Length, StorageLocation Location)> spans)
     {
         spans.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
@@ -143,6 +148,7 @@ internal sealed class ZipContainer : IContainer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ReadStorage(StorageLocation location, long start, Span<byte> destination)
     {
         if (!location.Compressed)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Text;
 using ICSharpCode.SharpZipLib;
@@ -132,6 +133,7 @@ internal sealed unsafe class ZipRecords : IDisposable
     public long Locate(string name) => Locate(Readable(name));
 
     /// <summary>As <see cref="Locate(string)"/>, by index (<see cref="IndexOf"/>): the hot path of a many-record archive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public long Locate(int index)
     {
         Readable(index);
@@ -160,6 +162,7 @@ internal sealed unsafe class ZipRecords : IDisposable
 
     private int Readable(string name) => Readable(IndexOrThrow(name));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Readable(int index)
     {
         if (_directory[index].IsEncrypted)
@@ -217,6 +220,7 @@ internal sealed unsafe class ZipRecords : IDisposable
     }
 
     /// <summary>Absolute offset of an entry's data: local header offset + 30 + name length + extra length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long DataOffset(int index, bool compareNames = true)
     {
         var entry = _directory[index];
@@ -253,6 +257,7 @@ internal sealed unsafe class ZipRecords : IDisposable
     /// Whether a local header's name bytes name record <paramref name="index"/>: the directory's own bytes, or bytes
     /// that decode (UTF-8, or the legacy code page) to the directory's name. Allocates nothing for ASCII names.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool SameName(ReadOnlySpan<byte> bytes, int index)
     {
         var entry = _directory[index];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace StateDict.Pickle;
@@ -396,6 +397,7 @@ internal sealed class PickleMachine
     }
 
     /// <summary>Notes a call of <c>torch.storage._load_from_bytes</c> (REDUCE, INST, OBJ: each calls it in Python).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PyCall Track(PyCall call)
     {
         if (call.Callable is PyGlobal { Module: "torch.storage", Name: "_load_from_bytes" })
@@ -405,6 +407,7 @@ internal sealed class PickleMachine
         return call;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PyPersistentId PersistentId(object id, int at)
     {
         var pid = new PyPersistentId(id, at);
@@ -412,6 +415,7 @@ internal sealed class PickleMachine
         return pid;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PyGlobal Global(string module, string name, int at)
     {
         (module, name) = Python2Names.Canonical(module, name);
@@ -460,6 +464,7 @@ internal sealed class PickleMachine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddPairs(List<KeyValuePair<object, object>> into, object[] items, int at, PickleSource src)
     {
         if (items.Length % 2 != 0)
@@ -472,6 +477,7 @@ internal sealed class PickleMachine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Put(long index, int at, PickleSource src)
     {
         if (!_memo.Contains(index) && _memo.Count >= _limits.MaxMemoEntries)
@@ -481,6 +487,7 @@ internal sealed class PickleMachine
         _memo.Set(index, Peek(at, src));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Get(long index, int at, PickleSource src)
     {
         if (!_memo.TryGet(index, out var value))
@@ -492,6 +499,7 @@ internal sealed class PickleMachine
 
     private void Push(object value) => _stack.Add(value);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object Peek(int at, PickleSource src)
     {
         if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count))
@@ -501,6 +509,7 @@ internal sealed class PickleMachine
         return _stack[^1];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object Pop(int at, PickleSource src)
     {
         var top = Peek(at, src);
@@ -508,6 +517,7 @@ internal sealed class PickleMachine
         return top;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object[] PopMark(int at, PickleSource src)
     {
         if (_marks.Count == 0)

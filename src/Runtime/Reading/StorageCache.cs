@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
@@ -26,6 +27,7 @@ internal sealed unsafe class StorageCache : IDisposable
     private readonly Lock _arenaLock = new();
     private HugePageArena? _arena;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public StorageCache(IContainer container, CheckpointFile file, IReadOnlyDictionary<string, StorageLocation> locations, TensorMemory mode)
     {
         _container = container;
@@ -40,6 +42,7 @@ internal sealed unsafe class StorageCache : IDisposable
 
     public TensorMemory Mode => _mode;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public StorageBuffer Get<T>(StorageRef storage) where T : unmanaged
     {
         var slot = _buffers.GetOrAdd(storage.Key, static _ => new StorageSlot());
@@ -96,6 +99,7 @@ internal sealed unsafe class StorageCache : IDisposable
     private bool IsMappable(StorageRef storage, StorageLocation location) =>
         !location.Compressed && !_container.BigEndian;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private StorageBuffer Load<T>(StorageRef storage) where T : unmanaged
     {
         var location = _locations[storage.Key];
@@ -139,6 +143,7 @@ internal sealed unsafe class StorageCache : IDisposable
     }
 
     /// <summary>Reads one chunk of a storage straight into its final place, then fixes byte order. Bool bytes are kept as stored, 0, 1 or any other (see <see cref="DType.Bool"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fill(StorageRef storage, StorageLocation location, Span<byte> destination, long start)
     {
         _container.ReadStorage(location, start, destination);

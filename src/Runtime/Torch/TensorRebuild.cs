@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Immutable;
 using StateDict.Pickle;
 
@@ -29,6 +30,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         (call.Global!.FullName == AllowList.Tensor || AllowList.TensorTypes.ContainsKey(call.Global.FullName))
         && call.Args.Items.Length == 0 && call.Kind != CallKind.Instantiate && call.States.Count == 1;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TensorInfo Build(string key, PyCall call)
     {
         var args = call.Args.Items;
@@ -136,6 +138,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         return tensor;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TensorInfo Tensor(string key, PyCall call, bool isParameter, string? form = null)
     {
         var args = call.Args.Items;
@@ -169,11 +172,13 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
     }
 
     /// <summary>The storage a rebuild call's storage argument names.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal StorageSlice Storage(PyCall call, string key, object argument) =>
         storages.TryResolve(argument, out var slice) ? slice
         : throw Fail(call, key, $"the storage argument is a {PyValue.TypeName(argument)}, not a storage reference");
 
     /// <summary>A strided view of a typed storage: offset, size and stride checked against it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal TensorInfo View(PyCall call, string key, StorageSlice slice, object offsetArg, object sizeArg, object strideArg, bool isParameter,
         DType? viewed = null, bool conjugate = false, bool negative = false)
     {
@@ -246,6 +251,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         return dtype;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ImmutableArray<long> Dimensions(PyCall call, string key, object value, string what)
     {
         var tuple = value switch
@@ -272,6 +278,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
     /// One array per distinct size or stride of rank 3 or less: immutable, so tensors of one shape share it (a
     /// 20,000-tensor checkpoint has a handful of shapes). The table is bounded; past it, arrays are not shared.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ImmutableArray<long> Shared(ReadOnlySpan<long> dims)
     {
         if (dims.Length > 3)
@@ -292,6 +299,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
     }
 
     /// <summary>Checks that every element the view can address lies inside the storage; returns the element count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long CheckExtent(PyCall call, string key, ImmutableArray<long> shape, ImmutableArray<long> strides, long offset, StorageSlice slice)
     {
         long count = 1;
