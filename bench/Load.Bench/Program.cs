@@ -7,7 +7,7 @@ using StateDict.LoadBench;
 //   --fresh-runs N     fresh-process runs per row (default 5)
 //   --cold yes|no      the cold-page-cache rows (default yes; they drop the page cache, so they need root)
 //   --files a,b        file names within D (default gpt2xl_fp32.pth,gpt2xl_bf16.pth,small20k.pth)
-//   --modes a,b        open, copy, copy-seq, copy-managed, mmap-open, mmap (default open,copy,mmap-open,mmap)
+//   --modes a,b        open, copy, copy-seq, copy-managed, mmap-open, mmap, read-each (default open,copy,mmap-open,mmap)
 //   --python P|none    the Python with torch for the torch.load rows (default /usr/bin/python3)
 //   --touch pages|bytes  how copy-mode and torch.load rows touch the bytes (default pages; mmap always reads every byte)
 // ... measure MODE FILE [--repetitions N] [--touch pages|bytes] [--fresh]    one measurement (what the table runs per run);

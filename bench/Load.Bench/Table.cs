@@ -25,6 +25,7 @@ internal sealed partial class Table(TableOptions options)
             "copy-managed" => $"StateDict copy mode into managed arrays (TensorMemory.Managed; open + Preload + read every tensor, {touch})",
             "mmap-open" => "StateDict mmap open + list",
             "mmap" => "StateDict mmap full touch (open + read every tensor, read every byte)",
+            "read-each" => "StateDict Read<T> of every tensor after the open (copy mode, touch every 4 KiB page; open not timed)",
             "slice8" => "StateDict ReadSlice, first 1/8 of dim 0 of every tensor (open + read, copy mode, touch every 4 KiB page)",
             "convert-f32" => "StateDict ReadAs<float> of every tensor (open + convert; × memcpy of the float32 output's size)",
             "torch-0" => $"torch.load weights_only=False (+ {touch})",
@@ -164,6 +165,11 @@ internal sealed partial class Table(TableOptions options)
         {
             case "open" or "mmap-open":
                 notes.Add($"RSS after open {Stats.Median(runs.Select(r => Seconds(r, "rss"))) / 1e6:N0} MB");
+                notes.Add($"allocated per open {Stats.Median(runs.Select(r => Seconds(r, "allocated_bytes"))) / 1e6:N1} MB");
+                break;
+            case "read-each":
+                notes.Add($"{Stats.Median(runs.Select(r => Seconds(r, "per_tensor_seconds"))) * 1e6:N2} µs per tensor, " +
+                    $"{Stats.Median(runs.Select(r => Seconds(r, "allocated_bytes_per_tensor"))):N0} bytes allocated per tensor");
                 break;
             case "copy" or "copy-seq" or "copy-managed" or "mmap":
                 notes.Add($"open {Time(Stats.Median(runs.Select(r => Seconds(r, "open_seconds"))))}");

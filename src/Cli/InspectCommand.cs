@@ -19,6 +19,10 @@ internal static class InspectCommand
         command.SetAction(parse => ExitCodes.Guard(io, () =>
         {
             using var checkpoint = Checkpoint.Open(parse.GetValue(file)!, new LoadOptions { Prefix = parse.GetValue(prefix), AllowModulePickles = parse.GetValue(modules) });
+            foreach (var warning in checkpoint.Warnings)
+            {
+                io.Error.WriteLine($"statedict: warning: {warning}");
+            }
             if (parse.GetValue(hash))
             {
                 using var bar = ProgressBar.ForTerminal(io, "reading");

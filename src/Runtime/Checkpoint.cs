@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.ObjectModel;
 using System.Runtime.InteropServices;
 using StateDict.Containers;
@@ -27,11 +28,12 @@ public sealed partial class Checkpoint : IDisposable
     private readonly StorageCache _storages;
     private bool _disposed;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Checkpoint(CheckpointFile file, IContainer container, TorchTree tree, LoadOptions options)
     {
         _file = file;
         _container = container;
-        var tensors = new OrderedDictionary<string, TensorInfo>(StringComparer.Ordinal);
+        var tensors = new OrderedDictionary<string, TensorInfo>(tree.Tensors.Count, StringComparer.Ordinal);
         var values = new OrderedDictionary<string, object?>(StringComparer.Ordinal);
         var keys = new KeySelection(options, file.Path);
         foreach (var tensor in tree.Tensors)
@@ -53,7 +55,15 @@ public sealed partial class Checkpoint : IDisposable
         Tensors = new ReadOnlyDictionary<string, TensorInfo>(tensors);
         Values = new ReadOnlyDictionary<string, object?>(values);
         _storages = new StorageCache(container, file, container.LocateStorages(tree.Storages), options.Memory);
+        Warnings = LoadWarnings.For(options, _storages.TotalBytes, file.Path);
     }
+
+    /// <summary>
+    /// What this load costs that the options may not have meant, one message each (empty when nothing is worth saying):
+    /// <see cref="TensorMemory.Managed"/> on storages of 256 MiB or more, which is about ten times slower than the
+    /// arena <see cref="TensorMemory.Auto"/> picks. Nothing is written to any log; print or log them as you see fit.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>The file the checkpoint was opened from (tests count its reads).</summary>
     internal CheckpointFile File => _file;
@@ -155,6 +165,7 @@ public sealed partial class Checkpoint : IDisposable
     public TensorView<T> Read<T>(string key) where T : unmanaged => Read<T>(Find(key));
 
     /// <summary>Reads a tensor listed in <see cref="Tensors"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TensorView<T> Read<T>(TensorInfo tensor) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(tensor);

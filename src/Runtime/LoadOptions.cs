@@ -55,4 +55,10 @@ public sealed record LoadOptions
     /// </summary>
     /// <example><code>using var ckpt = Checkpoint.Open("model_full.pth", new LoadOptions { AllowModulePickles = true });  // fc1.weight, ...</code></example>
     public bool AllowModulePickles { get; init; }
+
+    /// <summary>
+    /// From how many bytes of storages <see cref="TensorMemory.Managed"/> is worth a <see cref="Checkpoint.Warnings"/>
+    /// entry: 256 MiB. Internal: tests lower it rather than write such a file.
+    /// </summary>
+    internal long ManagedWarningBytes { get; init; } = LoadWarnings.ManagedWarningBytes;
 }

@@ -3,10 +3,14 @@ namespace StateDict;
 /// <summary>What binding a checkpoint to a generated class found: the prefix used and the keys it left alone.</summary>
 public sealed record BindingReport(string Prefix, bool PrefixDetected, IReadOnlyList<string> IgnoredKeys)
 {
+    /// <summary>The checkpoint's <see cref="Checkpoint.Warnings"/>: what the load costs that the options may not have meant.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <inheritdoc/>
     public override string ToString() =>
         (Prefix.Length == 0 ? "no prefix" : $"prefix '{Prefix}'{(PrefixDetected ? " (detected)" : "")}") +
-        (IgnoredKeys.Count == 0 ? "" : $", {IgnoredKeys.Count} keys ignored");
+        (IgnoredKeys.Count == 0 ? "" : $", {IgnoredKeys.Count} keys ignored") +
+        string.Concat(Warnings.Select(w => "; warning: " + w));
 }
 
 /// <summary>

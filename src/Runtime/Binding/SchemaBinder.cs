@@ -66,7 +66,7 @@ public static class SchemaBinder
                 string.Concat(problems.Select(p => Environment.NewLine + "  " + p)),
                 problems);
         }
-        var report = new BindingReport(prefix, detected, (strict ? below.Except(unexpected) : below).Select(k => prefix + k).ToList());
+        var report = new BindingReport(prefix, detected, (strict ? below.Except(unexpected) : below).Select(k => prefix + k).ToList()) { Warnings = checkpoint.Warnings };
         return new SchemaBinding(checkpoint, prefix, expected, report);
     }
 

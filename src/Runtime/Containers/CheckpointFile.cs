@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
@@ -12,6 +13,8 @@ namespace StateDict.Containers;
 /// </summary>
 internal sealed unsafe class CheckpointFile : IDisposable
 {
+    private const int MappedReadBytes = 64 << 10;
+
     private readonly FileStream? _file;
     private readonly UnmanagedMemoryStream? _memoryStream;
     private MemoryHandle _pin;
@@ -118,18 +121,23 @@ internal sealed unsafe class CheckpointFile : IDisposable
     public long BytesRead => Interlocked.Read(ref _bytesRead);
 
     /// <summary>Reads exactly <c>destination.Length</c> bytes at <paramref name="offset"/>, or throws naming <paramref name="what"/>.</summary>
-    public void ReadExactly(long offset, Span<byte> destination, string what)
+    /// <remarks><paramref name="what"/> and <paramref name="subject"/> are joined only for an error message, so hot callers allocate nothing.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ReadExactly(long offset, Span<byte> destination, string what, string? subject = null)
     {
         if (offset < 0 || offset > Length || destination.Length > Length - offset)
         {
             throw new CheckpointCorruptException(Path,
-                $"{what} spans bytes {offset}..{offset + destination.Length} but the file has {Length} (truncated?)");
+                $"{what}{subject} spans bytes {offset}..{offset + destination.Length} but the file has {Length} (truncated?)");
         }
         Interlocked.Add(ref _bytesRead, destination.Length);
-        if (_file is null)
+        // Small reads come from the mapping when it exists (a zip's directory was read through it): a copy instead of
+        // a system call per small tensor. Large ones stay positional reads, which fill fresh memory faster.
+        byte* mapped = _pointer;
+        if (_file is null || (mapped != null && destination.Length <= MappedReadBytes))
         {
             MappingRegion.ThrowIfReleased();
-            new ReadOnlySpan<byte>(_pointer + offset, destination.Length).CopyTo(destination);
+            new ReadOnlySpan<byte>(mapped + offset, destination.Length).CopyTo(destination);
             return;
         }
         while (destination.Length > 0)
@@ -137,7 +145,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
             int read = RandomAccess.Read(_file.SafeFileHandle, destination, offset);
             if (read == 0)
             {
-                throw new CheckpointCorruptException(Path, $"{what}: the file ended early at byte {offset}");
+                throw new CheckpointCorruptException(Path, $"{what}{subject}: the file ended early at byte {offset}");
             }
             destination = destination[read..];
             offset += read;
@@ -146,6 +154,7 @@ internal sealed unsafe class CheckpointFile : IDisposable
 
     /// <summary>A few bytes at <paramref name="offset"/>, read through the mapping (no system call), bounds checked.</summary>
     /// <remarks><paramref name="what"/> and <paramref name="subject"/> are joined only for the error message, so hot callers allocate nothing.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<byte> Peek(long offset, int length, string what, string? subject = null)
     {
         if (offset < 0 || length < 0 || offset > Length - length)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using StateDict.Pickle;
 
@@ -52,9 +53,18 @@ internal sealed class ZipContainer : IContainer
     }
 
     /// <summary>The folder that holds data.pkl ("archive/", the file stem, anything the writer chose).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static string FindPrefix(CheckpointFile file, ZipRecords records)
     {
-        var pickles = records.Names.Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length).ToList();
+        var pickles = new List<string>();
+        for (int i = 0; i < records.Count; i++)
+        {
+            var name = records.NameOf(i);
+            if (name.EndsWith("/data.pkl", StringComparison.Ordinal) && name.IndexOf('/') == name.Length - "/data.pkl".Length)
+            {
+                pickles.Add(new string(name));
+            }
+        }
         if (pickles.Count != 1)
         {
             throw new CheckpointFormatException(file.Path, pickles.Count == 0
@@ -68,59 +78,82 @@ internal sealed class ZipContainer : IContainer
     /// PyTorch's reader takes its folder from the first record and refuses any record outside it (getAllRecords:
     /// "file in archive is not in a subdirectory"); a pickle there would otherwise go unread here yet be a risk there.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RefuseRecordsOutsideTheFolder()
     {
-        if (_records.Names.FirstOrDefault(n => !n.StartsWith(_prefix, StringComparison.Ordinal)) is { } outside)
+        for (int i = 0; i < _records.Count; i++)
         {
-            throw new CheckpointCorruptException(_file.Path,
-                $"record '{outside}' is outside the archive folder '{_prefix}' that holds data.pkl; PyTorch refuses such archives (\"file in archive is not in a subdirectory\")");
+            if (!_records.NameOf(i).StartsWith(_prefix, StringComparison.Ordinal))
+            {
+                throw new CheckpointCorruptException(_file.Path,
+                    $"record '{_records.NameOf(i)}' is outside the archive folder '{_prefix}' that holds data.pkl; PyTorch refuses such archives (\"file in archive is not in a subdirectory\")");
+            }
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages)
     {
         var located = new Dictionary<string, StorageLocation>(storages.Count, StringComparer.Ordinal);
+        // Each record name built in one reused buffer, looked up without a string: only the located ones get theirs.
+        var name = new char[_prefix.Length + "data/".Length + 32];
+        _prefix.CopyTo(name);
+        "data/".CopyTo(name.AsSpan(_prefix.Length));
+        int keyStart = _prefix.Length + "data/".Length;
+        var spans = new List<(long Offset, long Length, StorageLocation Location)>(storages.Count);
         foreach (var storage in storages)
         {
-            string name = _prefix + "data/" + storage.Key;
-            if (!_records.Contains(name))
+            if (keyStart + storage.Key.Length > name.Length)
+            {
+                Array.Resize(ref name, keyStart + storage.Key.Length);
+            }
+            storage.Key.CopyTo(name.AsSpan(keyStart));
+            int index = _records.IndexOf(name.AsSpan(0, keyStart + storage.Key.Length));
+            if (index < 0)
             {
                 throw new CheckpointCorruptException(_file.Path,
-                    $"storage '{storage.Key}' (declared at {MainSource.Part} byte {storage.PickleOffset}) has no record {name} in the archive");
+                    $"storage '{storage.Key}' (declared at {MainSource.Part} byte {storage.PickleOffset}) has no record {_prefix}data/{storage.Key} in the archive");
             }
-            long size = _records.SizeOf(name);
+            long size = _records.SizeOf(index);
             if (size != storage.ByteLength)
             {
                 throw new CheckpointCorruptException(_file.Path,
-                    $"storage '{storage.Key}' needs {storage.ByteLength} bytes but record {name} holds {size}");
+                    $"storage '{storage.Key}' needs {storage.ByteLength} bytes but record {_prefix}data/{storage.Key} holds {size}");
             }
-            long offset = _records.Locate(name);
-            located.Add(storage.Key, new StorageLocation(storage.Key, name, offset, size, Compressed: offset < 0));
+            long offset = _records.Locate(index);
+            var location = new StorageLocation(storage.Key, _prefix + "data/" + storage.Key, offset, size, Compressed: offset < 0);
+            located.Add(storage.Key, location);
+            if (offset >= 0 && size > 0)
+            {
+                spans.Add((offset, size, location));
+            }
         }
-        CheckNoOverlap(located.Values);
+        CheckNoOverlap(spans);
         return located;
     }
 
     /// <summary>Two storages whose bytes overlap in the file would alias memory that torch keeps separate: refuse.</summary>
-    private void CheckNoOverlap(IEnumerable<StorageLocation> locations)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void CheckNoOverlap(List<(long Offset, long Length, StorageLocation Location)> spans)
     {
-        StorageLocation? previous = null;
-        foreach (var location in locations.Where(l => !l.Compressed && l.Length > 0).OrderBy(l => l.Offset))
+        spans.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        for (int i = 1; i < spans.Count; i++)
         {
-            if (previous is not null && location.Offset < previous.Offset + previous.Length)
+            var (previous, location) = (spans[i - 1], spans[i]);
+            if (location.Offset < previous.Offset + previous.Length)
             {
                 throw new CheckpointCorruptException(_file.Path,
-                    $"records {previous.Record} (bytes {previous.Offset}..{previous.Offset + previous.Length}) and {location.Record} (from byte {location.Offset}) overlap");
+                    $"records {previous.Location.Record} (bytes {previous.Offset}..{previous.Offset + previous.Length}) and {location.Location.Record} (from byte {location.Offset}) overlap");
             }
-            previous = location;
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ReadStorage(StorageLocation location, long start, Span<byte> destination)
     {
         if (!location.Compressed)
         {
-            _file.ReadExactly(location.Offset + start, destination, $"record {location.Record}");
+            _file.ReadExactly(location.Offset + start, destination, "record ", location.Record);
         }
         else if (start == 0)
         {

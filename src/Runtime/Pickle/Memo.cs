@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace StateDict.Pickle;
 
 /// <summary>
@@ -17,9 +18,11 @@ internal sealed class Memo
     /// <summary>Number of slots set (what MEMOIZE uses as the next index).</summary>
     public int Count { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Contains(long index) =>
         (index >= 0 && index < _denseCount && Slot(index) is not null) || (_sparse?.ContainsKey(index) ?? false);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Set(long index, object value)
     {
         if (index >= 0 && index < _denseCount)
@@ -45,6 +48,7 @@ internal sealed class Memo
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGet(long index, out object value)
     {
         if (index >= 0 && index < _denseCount && Slot(index) is { } dense)

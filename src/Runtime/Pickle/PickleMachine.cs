@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace StateDict.Pickle;
@@ -32,7 +33,8 @@ internal sealed class PickleMachine
     private readonly List<PyGlobal> _globals = [];
     private readonly HashSet<string> _globalNames = [];
     private readonly List<PyPersistentId> _persistentIds = [];
-    private readonly SortedDictionary<string, int> _calls = new(StringComparer.Ordinal);
+    // Counted per opcode in the hot loop (an array slot, not a sorted-dictionary update per call); named at STOP.
+    private readonly int[] _callCounts = new int[CallOpcodes.Length];
     private readonly List<PyCall> _payloadCalls = [];
     private int _protocol;
     private CheckpointException? _deferred;
@@ -151,12 +153,12 @@ internal sealed class PickleMachine
                 {
                     throw _deferred;
                 }
-                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, _calls) { PayloadCalls = _payloadCalls };
+                return new PickleResult(_stack[^1], _globals, _persistentIds, r.Position, _protocol, Calls()) { PayloadCalls = _payloadCalls };
             }
-            if (CallName(op) is { } call)
+            if (CallIndex(op) is int call and >= 0)
             {
                 // What Python's unpickler would have called here; recorded for scanners, never performed.
-                _calls[call] = _calls.GetValueOrDefault(call) + 1;
+                _callCounts[call]++;
             }
             Step(op, at, ref r);
             if (_stack.Count > _limits.MaxStackDepth)
@@ -385,18 +387,36 @@ internal sealed class PickleMachine
         }
     }
 
-    private static string? CallName(PickleOpcode op) => op switch
+    /// <summary>The opcodes that call something in Python, by the names scanners report them under.</summary>
+    private static readonly string[] CallOpcodes = ["REDUCE", "NEWOBJ", "NEWOBJ_EX", "INST", "OBJ", "BUILD"];
+
+    private static int CallIndex(PickleOpcode op) => op switch
     {
-        PickleOpcode.Reduce => "REDUCE",
-        PickleOpcode.NewObj => "NEWOBJ",
-        PickleOpcode.NewObjEx => "NEWOBJ_EX",
-        PickleOpcode.Inst => "INST",
-        PickleOpcode.Obj => "OBJ",
-        PickleOpcode.Build => "BUILD",
-        _ => null,
+        PickleOpcode.Reduce => 0,
+        PickleOpcode.NewObj => 1,
+        PickleOpcode.NewObjEx => 2,
+        PickleOpcode.Inst => 3,
+        PickleOpcode.Obj => 4,
+        PickleOpcode.Build => 5,
+        _ => -1,
     };
 
+    /// <summary>How often each calling opcode ran, by name (those that ran), in name order.</summary>
+    private SortedDictionary<string, int> Calls()
+    {
+        var calls = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < CallOpcodes.Length; i++)
+        {
+            if (_callCounts[i] > 0)
+            {
+                calls.Add(CallOpcodes[i], _callCounts[i]);
+            }
+        }
+        return calls;
+    }
+
     /// <summary>Notes a call of <c>torch.storage._load_from_bytes</c> (REDUCE, INST, OBJ: each calls it in Python).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PyCall Track(PyCall call)
     {
         if (call.Callable is PyGlobal { Module: "torch.storage", Name: "_load_from_bytes" })
@@ -406,6 +426,7 @@ internal sealed class PickleMachine
         return call;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PyPersistentId PersistentId(object id, int at)
     {
         var pid = new PyPersistentId(id, at);
@@ -452,6 +473,7 @@ internal sealed class PickleMachine
     /// </summary>
     private void Defer(CheckpointException refusal) => _deferred ??= refusal;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PyGlobal Global(string module, string name, int at)
     {
         (module, name) = Python2Names.Canonical(module, name);
@@ -511,6 +533,7 @@ internal sealed class PickleMachine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddPairs(List<KeyValuePair<object, object>> into, object[] items, int at, PickleSource src)
     {
         if (items.Length % 2 != 0)
@@ -523,6 +546,7 @@ internal sealed class PickleMachine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Put(long index, int at, PickleSource src)
     {
         if (!_memo.Contains(index) && _memo.Count >= _limits.MaxMemoEntries)
@@ -532,6 +556,7 @@ internal sealed class PickleMachine
         _memo.Set(index, Peek(at, src));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Get(long index, int at, PickleSource src)
     {
         if (!_memo.TryGet(index, out var value))
@@ -543,6 +568,7 @@ internal sealed class PickleMachine
 
     private void Push(object value) => _stack.Add(value);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object Peek(int at, PickleSource src)
     {
         if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count))
@@ -552,6 +578,7 @@ internal sealed class PickleMachine
         return _stack[^1];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object Pop(int at, PickleSource src)
     {
         var top = Peek(at, src);
@@ -559,6 +586,7 @@ internal sealed class PickleMachine
         return top;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object[] PopMark(int at, PickleSource src)
     {
         if (_marks.Count == 0)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace StateDict.Pickle;
@@ -31,6 +32,7 @@ internal static class PickleText
     /// BINUNICODE, SHORT_BINUNICODE, BINUNICODE8: UTF-8 decoded as CPython's unpickler does, with <c>surrogatepass</c>:
     /// a surrogate encoded on its own (ED A0..BF xx) is a character; anything else that is not UTF-8 is refused.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Utf8SurrogatePass(ReadOnlySpan<byte> bytes, int at, PickleSource src)
     {
         try

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using StateDict.Containers;
 using StateDict.Pickle;
 
@@ -14,8 +15,8 @@ internal sealed class StorageTable
 {
     private readonly PickleSource _source;
     private readonly CheckpointLimits? _embeddedLimits;
-    private readonly Dictionary<object, StorageSlice> _byId = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, StorageRef> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<object, StorageSlice> _byId;
+    private readonly Dictionary<string, StorageRef> _byKey;
     private readonly Dictionary<string, (EmbeddedPayload Payload, string Key)> _payloads = new(StringComparer.Ordinal);
     private readonly Dictionary<object, StorageSlice> _byPayload = new(ReferenceEqualityComparer.Instance);
 
@@ -26,10 +27,14 @@ internal sealed class StorageTable
     /// Whether legacy <c>('module', cls, source_file, source)</c> ids (the classes of a pickled model, under
     /// <see cref="LoadOptions.AllowModulePickles"/>) are expected: they are left to the reader, not taken for storages.
     /// </param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public StorageTable(PickleResult pickle, PickleSource source, CheckpointLimits? embeddedLimits = null, bool moduleIds = false)
     {
         _source = source;
         _embeddedLimits = embeddedLimits;
+        // Sized once: a 20,000-tensor pickle would otherwise regrow both tables a dozen times.
+        _byId = new(pickle.PersistentIds.Count, ReferenceEqualityComparer.Instance);
+        _byKey = new(pickle.PersistentIds.Count, StringComparer.Ordinal);
         foreach (var pid in pickle.PersistentIds)
         {
             if (!(moduleIds && ReadPolicy.IsModuleId(pid)))
@@ -47,6 +52,7 @@ internal sealed class StorageTable
     /// storage: torch would build equal copies, and this way each payload is parsed and held once, however many
     /// calls a small pickle repeats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryResolve(object argument, out StorageSlice slice)
     {
         switch (argument)
@@ -76,6 +82,7 @@ internal sealed class StorageTable
     }
 
     /// <summary>Each storage the pickle declares, for the container to locate and check.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyCollection<StorageDecl> Declarations() =>
         _byKey.Values.Select(s =>
         {
@@ -97,6 +104,7 @@ internal sealed class StorageTable
     /// <param name="pid">The storage reference.</param>
     /// <param name="source">The pickle it is in (the payload's own pickle for an embedded storage).</param>
     /// <param name="embeddedAt">For an embedded storage, the offset of its <c>_load_from_bytes</c> call in the outer pickle.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private StorageSlice Interpret(PyPersistentId pid, PickleSource source, long? embeddedAt)
     {
         long at = pid.Offset;
@@ -143,6 +151,7 @@ internal sealed class StorageTable
     }
 
     // pickleOffset: where the storage is declared in the main pickle, when that is not `at` of `source` (embedded storages).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private StorageRef Declare(PyGlobal type, string key, long size, long at, PickleSource? source = null, long? pickleOffset = null)
     {
         source ??= _source;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Immutable;
 using StateDict.Pickle;
 
@@ -15,6 +16,10 @@ namespace StateDict.Torch;
 /// </summary>
 internal sealed class TensorRebuild(StorageTable storages, PickleSource source, CheckpointLimits limits)
 {
+    private const int MaxSharedDimensions = 4096;
+
+    private readonly Dictionary<(int Rank, long D0, long D1, long D2), ImmutableArray<long>> _dimensions = [];
+
     public static bool IsTensor(object value) => value is PyCall { Global: { } g } call && (g.FullName is
         AllowList.RebuildTensor or AllowList.RebuildTensorV2 or AllowList.RebuildTensorV3
         or AllowList.RebuildParameter or AllowList.RebuildParameterWithState
@@ -25,6 +30,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         (call.Global!.FullName == AllowList.Tensor || AllowList.TensorTypes.ContainsKey(call.Global.FullName))
         && call.Args.Items.Length == 0 && call.Kind != CallKind.Instantiate && call.States.Count == 1;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TensorInfo Build(string key, PyCall call)
     {
         var args = call.Args.Items;
@@ -132,6 +138,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         return tensor;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TensorInfo Tensor(string key, PyCall call, bool isParameter, string? form = null)
     {
         var args = call.Args.Items;
@@ -165,11 +172,13 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
     }
 
     /// <summary>The storage a rebuild call's storage argument names.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal StorageSlice Storage(PyCall call, string key, object argument) =>
         storages.TryResolve(argument, out var slice) ? slice
         : throw Fail(call, key, $"the storage argument is a {PyValue.TypeName(argument)}, not a storage reference");
 
     /// <summary>A strided view of a typed storage: offset, size and stride checked against it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal TensorInfo View(PyCall call, string key, StorageSlice slice, object offsetArg, object sizeArg, object strideArg, bool isParameter,
         DType? viewed = null, bool conjugate = false, bool negative = false)
     {
@@ -242,6 +251,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         return dtype;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ImmutableArray<long> Dimensions(PyCall call, string key, object value, string what)
     {
         var tuple = value switch
@@ -254,15 +264,42 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"{what} has {tuple.Items.Length} dimensions, over the budget of {limits.MaxRank} (CheckpointLimits.MaxRank)");
         }
-        var dims = new long[tuple.Items.Length];
+        // On the stack up to the default rank budget; a larger budget a caller chose gets an array.
+        Span<long> dims = tuple.Items.Length <= 64 ? stackalloc long[64] : new long[tuple.Items.Length];
+        dims = dims[..tuple.Items.Length];
         for (int i = 0; i < dims.Length; i++)
         {
             dims[i] = tuple.Items[i] is long d && d >= 0 ? d : throw Fail(call, key, $"{what} holds {tuple.Items[i]}, not a non-negative integer");
         }
-        return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(dims);
+        return Shared(dims);
+    }
+
+    /// <summary>
+    /// One array per distinct size or stride of rank 3 or less: immutable, so tensors of one shape share it (a
+    /// 20,000-tensor checkpoint has a handful of shapes). The table is bounded; past it, arrays are not shared.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ImmutableArray<long> Shared(ReadOnlySpan<long> dims)
+    {
+        if (dims.Length > 3)
+        {
+            return System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(dims.ToArray());
+        }
+        var shapeKey = (dims.Length, dims.Length > 0 ? dims[0] : 0, dims.Length > 1 ? dims[1] : 0, dims.Length > 2 ? dims[2] : 0);
+        if (_dimensions.TryGetValue(shapeKey, out var shared))
+        {
+            return shared;
+        }
+        var array = System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(dims.ToArray());
+        if (_dimensions.Count < MaxSharedDimensions)
+        {
+            _dimensions.Add(shapeKey, array);
+        }
+        return array;
     }
 
     /// <summary>Checks that every element the view can address lies inside the storage; returns the element count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long CheckExtent(PyCall call, string key, ImmutableArray<long> shape, ImmutableArray<long> strides, long offset, StorageSlice slice)
     {
         long count = 1;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using StateDict.Containers;
 using StateDict.Pickle;
@@ -83,6 +84,9 @@ internal sealed class TorchReader
         }
         var storages = new StorageTable(pickle, source, policy.EmbeddedStorages ? limits : null, moduleIds: policy.AllowModulePickles);
         var reader = new TorchReader(source, limits, new TensorRebuild(storages, source, limits), pickle.EndPosition, policy);
+        // A state dict has about one tensor per storage reference: sized once rather than regrown.
+        reader._tensors.Capacity = pickle.PersistentIds.Count;
+        reader._keys.EnsureCapacity(pickle.PersistentIds.Count);
         reader.Visit(pickle.Root, "", 0);
         return new TorchTree(reader._tensors, reader._values, storages.Declarations()) { Sparse = reader._sparse, Quantized = reader._quantized };
     }
@@ -148,6 +152,7 @@ internal sealed class TorchReader
     /// appended to itself, a dict holding itself) as data; its flattened keys would never end, so it is refused here,
     /// on the way into the cycle, naming both ends of it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void VisitContainer(object container, string key, int depth)
     {
         if (!_containersOnPath.TryAdd(container, key))
@@ -169,6 +174,7 @@ internal sealed class TorchReader
 
     private static string Where(string key) => key.Length == 0 ? "the top level" : $"'{Shorten(key)}'";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void VisitCall(PyCall call, string key, int depth)
     {
         var args = call.Args.Items;
@@ -384,6 +390,7 @@ internal sealed class TorchReader
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void VisitPairs(List<KeyValuePair<object, object>> pairs, string key, int depth)
     {
         foreach (var (k, v) in pairs)
@@ -394,6 +401,7 @@ internal sealed class TorchReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void VisitItems(IReadOnlyList<object> items, string key, int depth)
     {
         for (int i = 0; i < items.Count; i++)
@@ -404,6 +412,7 @@ internal sealed class TorchReader
 
     private static string Join(string prefix, string segment) => prefix.Length == 0 ? segment : $"{prefix}.{segment}";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Add(string key, TensorInfo tensor)
     {
         Claim(key);
@@ -433,12 +442,14 @@ internal sealed class TorchReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddValue(string key, object? value)
     {
         Claim(key);
         _values.Add(new(key, value));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Claim(string key)
     {
         if (!_keys.Add(key))
