@@ -253,9 +253,9 @@ internal sealed class PickleMachine
             case PickleOpcode.EmptyList: Push(new PyList()); break;
             case PickleOpcode.List: { var list = new PyList(); list.Items.AddRange(PopMark(at, src)); Push(list); break; }
             case PickleOpcode.EmptyDict: Push(new PyDict()); break;
-            case PickleOpcode.Dict: { var dict = new PyDict(); AddPairs(dict.Items, PopMark(at, src), at, src); Push(dict); break; }
+            case PickleOpcode.Dict: { var dict = new PyDict(); SetItems(dict, PopMark(at, src), "DICT", at, src); Push(dict); break; }
             case PickleOpcode.EmptySet: Push(new PySet(frozen: false)); break;
-            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); set.Items.AddRange(PopMark(at, src)); Push(set); break; }
+            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); set.Items.AddRange(Hashable(PopMark(at, src), "FROZENSET", at, src)); Push(set); break; }
             case PickleOpcode.Append: { var item = Pop(at, src); Append(Peek(at, src), [item], at, src); break; }
             // CPython's APPENDS, SETITEMS and ADDITEMS with nothing since their MARK only check that a target exists.
             case PickleOpcode.Appends: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { Append(target, items, at, src); } break; }
@@ -267,21 +267,25 @@ internal sealed class PickleMachine
                         Peek(at, src);
                         break;
                     }
-                    if (Peek(at, src) is not PySet { Frozen: false } target)
+                    var target = Peek(at, src);
+                    if (target is PySet { Frozen: false } set)
                     {
-                        throw src.Corrupt(at, $"ADDITEMS to a {PyValue.TypeName(Peek(at, src))}, not a set");
+                        set.Items.AddRange(Hashable(items, "ADDITEMS", at, src));
                     }
-                    target.Items.AddRange(items);
+                    else
+                    {
+                        Unmodelled(target, "ADDITEMS", "an add method", at, src);
+                    }
                     break;
                 }
             case PickleOpcode.SetItem:
                 {
                     var value = Pop(at, src);
                     var key = Pop(at, src);
-                    SetItems(Peek(at, src), [key, value], at, src);
+                    SetItems(Peek(at, src), [key, value], "SETITEM", at, src);
                     break;
                 }
-            case PickleOpcode.SetItems: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { SetItems(target, items, at, src); } break; }
+            case PickleOpcode.SetItems: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { SetItems(target, items, "SETITEMS", at, src); } break; }
 
             // Memo
             case PickleOpcode.BinPut: Put(r.ReadByte(), at, src); break;
@@ -363,11 +367,20 @@ internal sealed class PickleMachine
             case PickleOpcode.Build:
                 {
                     var state = Pop(at, src);
-                    if (Peek(at, src) is not PyCall target)
+                    var target = Peek(at, src);
+                    if (target is PyCall call)
                     {
-                        throw src.Corrupt(at, $"BUILD on a {PyValue.TypeName(Peek(at, src))}; only objects made by REDUCE/NEWOBJ/INST/OBJ take a state");
+                        call.States.Add(state);
                     }
-                    target.States.Add(state);
+                    else if (!PythonObjects.IsPlainData(target))
+                    {
+                        Unmodelled(target, "BUILD", "a __setstate__ method", at, src);
+                    }
+                    else if (state is not (PyNone or PyTuple { Items: [PyNone, PyDict { Items.Count: 0 }] }))
+                    {
+                        // CPython's default __setstate__ does nothing with None or (None, {}); other states need a __dict__.
+                        throw src.Corrupt(at, $"BUILD on a {PyValue.TypeName(target)}, which has no __dict__ for its state");
+                    }
                     break;
                 }
             case PickleOpcode.BinPersId: Push(PersistentId(Pop(at, src), at)); break;
@@ -506,44 +519,77 @@ internal sealed class PickleMachine
     /// class, so CPython raises TypeError there and reads no further.
     /// </summary>
     private static object NotPlainData(object target, string opcode, string problem, int at, PickleSource src) =>
-        target is string or long or BigInteger or double or bool or PyNone or PyTuple or PyList or PyDict or PySet or PyBytes
+        PythonObjects.IsPlainData(target)
             ? throw src.Corrupt(at, $"{opcode} on a '{PyValue.TypeName(target)}' object, which {problem}")
             : target;
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
         args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");
 
-    private static void Append(object target, object[] items, int at, PickleSource src)
+    private void Append(object target, object[] items, int at, PickleSource src)
     {
         switch (target)
         {
             case PyList list: list.Items.AddRange(items); break;
             case PyCall call: call.Appended.AddRange(items); break;
-            default: throw src.Corrupt(at, $"APPEND to a {PyValue.TypeName(target)}, not a list");
+            default: Unmodelled(target, "APPEND", "an append or extend method", at, src); break;
         }
     }
 
-    private static void SetItems(object target, object[] items, int at, PickleSource src)
-    {
-        switch (target)
-        {
-            case PyDict dict: AddPairs(dict.Items, items, at, src); break;
-            case PyCall call: AddPairs(call.SetItems, items, at, src); break;
-            default: throw src.Corrupt(at, $"SETITEM on a {PyValue.TypeName(target)}, not a dict");
-        }
-    }
-
+    /// <summary>SETITEM(S) and DICT: a dict's keys must be hashable, as CPython's <c>PyDict_SetItem</c> requires.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddPairs(List<KeyValuePair<object, object>> into, object[] items, int at, PickleSource src)
+    private void SetItems(object target, object[] items, string opcode, int at, PickleSource src)
     {
         if (items.Length % 2 != 0)
         {
             throw src.Corrupt(at, $"odd number of items ({items.Length}) for key/value pairs");
         }
+        var pairs = target switch
+        {
+            PyDict dict => dict.Items,
+            PyCall call => call.SetItems,
+            _ => null,
+        };
+        if (pairs is null)
+        {
+            Unmodelled(target, opcode, "a __setitem__ method", at, src);
+            return;
+        }
         for (int i = 0; i < items.Length; i += 2)
         {
-            into.Add(new(items[i], items[i + 1]));
+            if (!PythonObjects.IsHashable(items[i]))
+            {
+                var unhashable = src.Corrupt(at, $"{opcode} with an unhashable key (a {PyValue.TypeName(items[i])})");
+                if (target is PyDict)
+                {
+                    throw unhashable; // TypeError in CPython
+                }
+                Defer(unhashable); // the object's own __setitem__ decides in Python
+                return;
+            }
+            pairs.Add(new(items[i], items[i + 1]));
         }
+    }
+
+    private static object[] Hashable(object[] items, string opcode, int at, PickleSource src) =>
+        items.FirstOrDefault(i => !PythonObjects.IsHashable(i)) is { } unhashable
+            ? throw src.Corrupt(at, $"{opcode} with an unhashable item (a {PyValue.TypeName(unhashable)})")
+            : items;
+
+    /// <summary>
+    /// An opcode that CPython carries out by calling a method of <paramref name="target"/> (append, __setitem__, add,
+    /// __setstate__) where the VM's model has none. Plain data lacks the method (CPython raises, so do we) unless it is
+    /// a list or bytearray, whose methods may succeed; on those and on objects of classes the VM does not model, Python
+    /// reads on, so the VM does too, naming the globals after it, and refuses at the end (<see cref="Defer"/>).
+    /// </summary>
+    private void Unmodelled(object target, string opcode, string needs, int at, PickleSource src)
+    {
+        var refusal = src.Corrupt(at, $"{opcode} on a {PyValue.TypeName(target)}, which needs {needs}");
+        if (PythonObjects.IsPlainData(target) && target is not (PyList or PyBytes { Mutable: true }))
+        {
+            throw refusal;
+        }
+        Defer(refusal);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -33,6 +33,9 @@ internal sealed class PyTuple(object[] items)
     public static readonly PyTuple Empty = new([]);
 
     public object[] Items { get; } = items;
+
+    /// <summary>Whether Python can hash it, once <see cref="PythonObjects.IsHashable"/> has looked.</summary>
+    public bool? Hashable { get; set; }
 }
 
 internal sealed class PyList

@@ -347,6 +347,44 @@ public class HostilePickleTests
     }
 
     [Fact]
+    public void Unhashable_dict_keys_and_set_items_are_corrupt_like_cpython()
+    {
+        // CPython: TypeError: unhashable type (found by AFL in the differential lane: a dict used as a dict key).
+        Corrupt(new PickleBuilder().Proto(2).EmptyDict().EmptyDict().BinInt1(1).SetItem().Stop(), 6, "SETITEM with an unhashable key (a dict)");
+        Corrupt(new PickleBuilder().Proto(2).Mark().EmptyList().Tuple1().BinInt1(1).Dict().Stop(), 7, "DICT with an unhashable key (a tuple)");
+        Corrupt(new PickleBuilder().Proto(4).EmptySet().Mark().EmptyList().AddItems().Stop(), 5, "ADDITEMS with an unhashable item (a list)");
+        Corrupt(new PickleBuilder().Proto(4).Mark().EmptyDict().FrozenSet().Stop(), 4, "FROZENSET with an unhashable item (a dict)");
+        // A tuple of hashable items is a key, however deep.
+        var deep = new PickleBuilder().Proto(2).EmptyDict().BinInt1(1);
+        for (int i = 0; i < 10_000; i++)
+        {
+            deep.Tuple1();
+        }
+        Assert.IsType<PyDict>(Root(deep.BinInt1(2).SetItem().Stop()));
+    }
+
+    [Fact]
+    public void BUILD_with_no_state_is_a_no_op_on_any_object_as_in_cpython()
+    {
+        Assert.IsType<PyNone>(Root(new PickleBuilder().Proto(2).None().None().Build().Stop()));
+        Assert.IsType<PyList>(Root(new PickleBuilder().Proto(2).EmptyList().None().EmptyDict().Tuple2().Build().Stop()));
+    }
+
+    [Fact]
+    public void Opcodes_that_call_methods_of_unmodelled_objects_read_on_then_refuse()
+    {
+        // APPEND/SETITEM/ADDITEMS/BUILD on an object of a class the VM does not model: Python calls that class's method
+        // and may read on, so the VM does too (naming os.system after it), then refuses.
+        var pickle = new PickleBuilder().Proto(2).Global("m", "C").EmptyTuple().Reduce().Pop()
+            .Global("m", "D").BinInt1(1).Append().Pop().Global("os", "system").Stop();
+
+        var refused = Assert.Throws<CheckpointUnsafeException>(() =>
+            PickleMachine.Run(pickle.ToArray(), Source, CheckpointLimits.Default, refused: g => !AllowList.IsAllowed(g)));
+        Assert.Contains("os.system", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("APPEND on a global m.D, which needs an append or extend method", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Long1_over_the_budget_is_read_on_then_refused()
     {
         var pickle = new PickleBuilder().Proto(2).Op(PickleOpcode.Long1).Raw(65).Raw(new byte[65]).Pop().Global("os", "system").Stop();
@@ -416,7 +454,11 @@ public class HostilePickleTests
         pickle.EmptyDict();
         int at = pickle.Position;
 
-        Corrupt(pickle.Build().Stop(), at, $"BUILD on a {targetType}; only objects made by REDUCE/NEWOBJ/INST/OBJ take a state");
+        // Plain data has no __dict__ for a dict state (CPython raises); on an object of another class the VM reads on and
+        // refuses at the end, since that class's own __setstate__ would decide.
+        Corrupt(pickle.Build().Stop(), at, targetType.StartsWith("global", StringComparison.Ordinal)
+            ? $"BUILD on a {targetType}, which needs a __setstate__ method"
+            : $"BUILD on a {targetType}, which has no __dict__ for its state");
     }
 
     [Theory]
@@ -433,7 +475,7 @@ public class HostilePickleTests
         pickle.BinInt1(1);
         int at = pickle.Position;
 
-        Corrupt(pickle.Append().Stop(), at, $"APPEND to a {targetType}, not a list");
+        Corrupt(pickle.Append().Stop(), at, $"APPEND on a {targetType}, which needs an append or extend method");
     }
 
     [Theory]
@@ -446,7 +488,7 @@ public class HostilePickleTests
         pickle.Mark().BinInt1(1).BinInt1(2);
         int at = pickle.Position;
 
-        Corrupt(pickle.Appends().Stop(), at, $"APPEND to a {targetType}, not a list");
+        Corrupt(pickle.Appends().Stop(), at, $"APPEND on a {targetType}, which needs an append or extend method");
     }
 
     [Theory]
@@ -462,7 +504,7 @@ public class HostilePickleTests
         pickle.ShortBinUnicode("k").BinInt1(1);
         int at = pickle.Position;
 
-        Corrupt(pickle.SetItem().Stop(), at, $"SETITEM on a {targetType}, not a dict");
+        Corrupt(pickle.SetItem().Stop(), at, $"SETITEM on a {targetType}, which needs a __setitem__ method");
     }
 
     [Theory]
@@ -475,7 +517,7 @@ public class HostilePickleTests
         pickle.Mark().ShortBinUnicode("k").BinInt1(1);
         int at = pickle.Position;
 
-        Corrupt(pickle.SetItems().Stop(), at, $"SETITEM on a {targetType}, not a dict");
+        Corrupt(pickle.SetItems().Stop(), at, $"SETITEMS on a {targetType}, which needs a __setitem__ method");
     }
 
     [Theory]
@@ -488,7 +530,7 @@ public class HostilePickleTests
         pickle.Mark().BinInt1(1);
         int at = pickle.Position;
 
-        Corrupt(pickle.AddItems().Stop(), at, $"ADDITEMS to a {targetType}, not a set");
+        Corrupt(pickle.AddItems().Stop(), at, $"ADDITEMS on a {targetType}, which needs an add method");
     }
 
     [Fact]

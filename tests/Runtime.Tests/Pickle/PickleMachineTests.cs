@@ -767,7 +767,7 @@ public class PickleMachineTests
         var pickle = new PickleBuilder().Proto(4).Mark().FrozenSet().Mark().BinInt1(1);
         int at = pickle.Position;
 
-        Corrupt(pickle.AddItems().Stop(), at, "ADDITEMS to a frozenset, not a set");
+        Corrupt(pickle.AddItems().Stop(), at, "ADDITEMS on a frozenset, which needs an add method");
     }
 
     // ------------------------------------------------------------------ memo
