@@ -44,10 +44,7 @@ namespace StateDict.Generator.Config
             }
             catch (JsonSyntaxException e)
             {
-                var at = LocationInfo.In(path, text, e.Position, 1);
-                var line = at.LineSpan.Start;
-                return new ConfigFile(path, null, Single(Descriptors.MalformedConfig, at, fileName,
-                    $"{e.Message} (line {line.Line + 1}, column {line.Character + 1})"));
+                return new ConfigFile(path, null, new EquatableArray<DiagnosticInfo>(new[] { e.ToDiagnostic(Descriptors.MalformedConfig, path, text) }));
             }
             if (!(root is JsonObject rootObject) || rootObject.Properties.Count == 0 || IsDictionary(rootObject))
             {
