@@ -25,8 +25,11 @@ public static class TinyGptComparison
     /// <summary>Loads <c>config.json</c>, the weights and <c>reference.json</c> from <paramref name="folder"/> and decodes greedily.</summary>
     public static TinyGptResult Run(string folder)
     {
-        var config = TinyGptConfig.Load(Path.Combine(folder, "config.json"));
-        var model = new TinyGptModel(config, TinyGptWeights.Load(folder, config));
+        string configPath = Path.Combine(folder, "config.json");
+        var config = TinyGptConfig.Load(configPath);
+        config.Validate(configPath);
+        using var weights = TinyGptWeights.Load(folder); // the folder's sharded bf16 safetensors, as float32
+        var model = new TinyGptModel(config, weights);
         var reference = TinyGptReference.Load(Path.Combine(folder, "reference.json"));
         var tokenizer = new CharTokenizer(config.Vocab);
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using StateDict;
 
 namespace TinyGpt;
 
@@ -7,10 +8,33 @@ namespace TinyGpt;
 /// of causal multi-head self-attention (as <c>nn.MultiheadAttention</c> computes it) and a GELU MLP, a final
 /// LayerNorm, and the lm_head (tied to the token embedding).
 /// </summary>
-public sealed class TinyGptModel(TinyGptConfig config, TinyGptWeights weights)
+public sealed class TinyGptModel
 {
+    private readonly TinyGptWeights weights;
+
+    /// <summary>Checks that the weights have the shapes the config says (the binding already checked them against the build's schema).</summary>
+    /// <exception cref="InvalidDataException">A weight's shape does not fit the config; the message names its key.</exception>
+    public TinyGptModel(TinyGptConfig config, TinyGptWeights weights)
+    {
+        Config = config;
+        this.weights = weights;
+        int c = config.NEmbd;
+        Expect(weights.TokenEmbedding, config.VocabSize, c);
+        Expect(weights.PositionEmbedding, config.BlockSize, c);
+        if (weights.Layers.Count != config.NLayer)
+        {
+            throw new InvalidDataException($"the config has n_layer {config.NLayer} but the weights have {weights.Layers.Count} blocks");
+        }
+        foreach (TinyGptBlock block in weights.Layers)
+        {
+            Expect(block.Wq, c, c);
+            Expect(block.WFc, 4 * c, c);
+        }
+        Expect(weights.LmHead, config.VocabSize, c);
+    }
+
     /// <summary>The configuration the model was built with.</summary>
-    public TinyGptConfig Config { get; } = config;
+    public TinyGptConfig Config { get; }
 
     /// <summary>
     /// Greedy decoding: appends the most likely token <paramref name="count"/> times, each time from the last
@@ -79,7 +103,7 @@ public sealed class TinyGptModel(TinyGptConfig config, TinyGptWeights weights)
     /// </summary>
     private void AddAttention(TinyGptBlock block, ReadOnlySpan<float> h, Span<float> x)
     {
-        int t = h.Length / Config.NEmbd, c = Config.NEmbd, d = c / Config.NHead;
+        int t = h.Length / Config.NEmbd, c = Config.NEmbd, d = Config.HeadSize;
         var q = new float[t * c];
         var k = new float[t * c];
         var v = new float[t * c];
@@ -111,6 +135,14 @@ public sealed class TinyGptModel(TinyGptConfig config, TinyGptWeights weights)
         var projected = new float[t * c];
         Functional.Linear(heads, block.Wo.Span, block.Bo.Span, projected);
         TensorPrimitives.Add(x, projected, x);
+    }
+
+    private static void Expect(TensorView<float> weight, params long[] shape)
+    {
+        if (!weight.Shape.AsSpan().SequenceEqual(shape))
+        {
+            throw new InvalidDataException($"\"{weight.Key}\" is [{string.Join(", ", weight.Shape)}], expected [{string.Join(", ", shape)}] by the config");
+        }
     }
 
     private static ReadOnlySpan<float> Row(ReadOnlySpan<float> matrix, int row, int width) => matrix.Slice(row * width, width);

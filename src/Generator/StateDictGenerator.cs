@@ -79,30 +79,7 @@ namespace StateDict.Generator
                 .Combine(modules.Select(static (r, _) => r.Diagnostics).Collect());
             context.RegisterSourceOutput(
                 diagnostics.Select(static (both, _) => both.Left.AddRange(both.Right)),
-                static (spc, all) =>
-                {
-                    var reported = new HashSet<DiagnosticInfo>();
-                    foreach (var diagnostics in all)
-                    {
-                        foreach (var info in diagnostics)
-                        {
-                            if (reported.Add(info))
-                            {
-                                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.ById[info.Id], info.Location?.ToLocation(), ToArgs(info)));
-                            }
-                        }
-                    }
-                });
-        }
-
-        private static object[] ToArgs(DiagnosticInfo info)
-        {
-            var args = new object[info.Arguments.Count];
-            for (int i = 0; i < args.Length; i++)
-            {
-                args[i] = info.Arguments[i];
-            }
-            return args;
+                static (spc, all) => DiagnosticReporting.ReportOnce(spc, all));
         }
     }
 }

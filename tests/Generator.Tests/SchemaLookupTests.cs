@@ -85,4 +85,22 @@ public class SchemaLookupTests
 
         Assert.Contains("model.pth.schema.json", Generated(outcome), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("model/")]
+    [InlineData("model")]
+    [InlineData("samples/tiny/model/")]
+    [InlineData("model\\\\")]
+    public void A_folder_path_finds_the_schema_its_StateDictCheckpoint_item_names_after_the_folder(string folder)
+    {
+        var outcome = Run("/proj/", $$"""
+            using StateDict;
+            [StateDictSchema("{{folder}}")]
+            internal partial class Net;
+            """,
+            new InMemoryAdditionalText("/proj/model/config.json", "{\"n_embd\": 64}"),
+            new InMemoryAdditionalText("/proj/obj/Release/net10.0/statedict/model.schema.json", TestSchemas.Keys("w")));
+
+        Assert.Contains("model.schema.json", Generated(outcome), StringComparison.Ordinal);
+    }
 }

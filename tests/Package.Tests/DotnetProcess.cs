@@ -8,9 +8,13 @@ internal static class DotnetProcess
     public static (int ExitCode, string Output) Run(string workingDirectory, params string[] args) =>
         Run(TimeSpan.FromMinutes(5), workingDirectory, args);
 
-    public static (int ExitCode, string Output) Run(TimeSpan timeout, string workingDirectory, params string[] args)
+    public static (int ExitCode, string Output) Run(TimeSpan timeout, string workingDirectory, params string[] args) =>
+        RunProgram("dotnet", timeout, workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <paramref name="program"/> (dotnet, git) with <paramref name="environment"/> added to the cleaned environment.</summary>
+    public static (int ExitCode, string Output) RunProgram(string program, TimeSpan timeout, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -28,13 +32,17 @@ internal static class DotnetProcess
         }
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeout.TotalMinutes} minutes");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeout.TotalMinutes} minutes");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
     }

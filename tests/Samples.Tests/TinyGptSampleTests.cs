@@ -39,28 +39,40 @@ public class TinyGptSampleTests
     public void Weights_split_the_fused_qkv_by_rows_and_tie_the_lm_head_to_the_token_embedding()
     {
         var config = TinyGptConfig.Load(Path.Combine(Folder, "config.json"));
-        TinyGptWeights weights = TinyGptWeights.Load(Folder, config);
+        using var weights = TinyGptWeights.Load(Folder);
         using var checkpoint = Checkpoint.Open(Path.Combine(Folder, "model.safetensors.index.json"));
         float[] qkv = checkpoint.Read<BFloat16>("transformer.h.1.attn.in_proj_weight").ToArray().Select(b => (float)b).ToArray();
+        float[] qkvBias = checkpoint.Read<BFloat16>("transformer.h.1.attn.in_proj_bias").ToArray().Select(b => (float)b).ToArray();
         int c = config.NEmbd;
 
         TinyGptBlock block = weights.Layers[1];
         Assert.Equal(qkv.AsSpan(0, c * c), block.Wq.Span);
         Assert.Equal(qkv.AsSpan(c * c, c * c), block.Wk.Span);
         Assert.Equal(qkv.AsSpan(2 * c * c, c * c), block.Wv.Span);
+        Assert.Equal(qkvBias.AsSpan(2 * c, c), block.Bv.Span);
+        Assert.Equal(new long[] { c, c }, block.Wk.Shape.ToArray());
+        Assert.Equal(config.NLayer, weights.Layers.Count);
         Assert.Equal(weights.TokenEmbedding.Span, weights.LmHead.Span);
+        Assert.Equal(checkpoint.Read<BFloat16>("transformer.ln_f.bias").ToArray().Select(b => (float)b), weights.FinalNorm.Bias.ToArray());
+    }
+
+    [Fact]
+    public void The_generated_config_class_reads_every_field_of_config_json()
+    {
+        var config = TinyGptConfig.Load(Path.Combine(Folder, "config.json"));
+
+        Assert.Equal((60, 2, 4, 64, 32, 16), (config.VocabSize, config.NLayer, config.NHead, config.NEmbd, config.BlockSize, config.HeadSize));
+        Assert.Equal(1e-05, config.LayerNormEpsilon);
+        Assert.Equal(("tinygpt", "gelu", "bfloat16", true), (config.ModelType, config.ActivationFunction, config.TorchDtype, config.TieWordEmbeddings));
+        Assert.Equal(config.VocabSize, config.Vocab.Length);
     }
 
     [Fact]
     public void A_config_that_does_not_fit_the_weights_names_the_tensor()
     {
-        string folder = Directory.CreateTempSubdirectory("tinygpt-").FullName;
+        string folder = CopyOfTheModel();
         try
         {
-            foreach (string file in Directory.GetFiles(Folder))
-            {
-                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-            }
             string config = File.ReadAllText(Path.Combine(folder, "config.json")).Replace("\"block_size\": 32", "\"block_size\": 48");
             File.WriteAllText(Path.Combine(folder, "config.json"), config);
 
@@ -71,6 +83,34 @@ public class TinyGptSampleTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public void A_config_field_of_another_type_names_the_file_and_the_field()
+    {
+        string folder = CopyOfTheModel();
+        try
+        {
+            string path = Path.Combine(folder, "config.json");
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"n_head\": 4", "\"n_head\": \"4\""));
+
+            var e = Assert.Throws<ConfigException>(() => TinyGptComparison.Run(folder));
+            Assert.Equal($"{path}: field 'n_head' must be an integer from -2147483648 to 2147483647, not the string \"4\"", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string CopyOfTheModel()
+    {
+        string folder = Directory.CreateTempSubdirectory("tinygpt-").FullName;
+        foreach (string file in Directory.GetFiles(Folder))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        return folder;
     }
 
     // The values are CPython's math.erf.

@@ -133,6 +133,37 @@ namespace StateDict.Generator.Diagnostics
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
             description: "Two keys map to the same C# name, or a key maps to a reserved member name; the later one gets a numbered name. Rename the module in PyTorch, or use [TensorKey] to choose names.");
 
+        // [StateDictConfig]: SD0060-SD0069.
+        public static readonly DiagnosticDescriptor ConfigNotFound = Error("SD0060", "Config file not found",
+            "Config file '{0}' is not in AdditionalFiles{1}",
+            "Add the config to the project with <AdditionalFiles Include=\"model/config.json\" />; the attribute path is relative to the project directory, or the end of an AdditionalFiles path.");
+
+        public static readonly DiagnosticDescriptor MalformedConfig = Error("SD0061", "Malformed config JSON",
+            "Config '{0}' is not valid JSON: {1}",
+            "Fix the JSON at the reported line and column.");
+
+        public static readonly DiagnosticDescriptor ConfigNotAnObject = Error("SD0062", "Not a usable config",
+            "Config '{0}': {1}",
+            "A config is a JSON object of named fields, each key once, like a Hugging Face config.json.");
+
+        public static readonly DiagnosticDescriptor ConfigAmbiguous = Error("SD0063", "Config path is ambiguous",
+            "Config path '{0}' matches several AdditionalFiles: {1}",
+            "Give more of the path (\"models/tiny/config.json\"), or the path relative to the project directory.");
+
+        public static readonly DiagnosticDescriptor BadConfigClass = Error("SD0066", "Invalid config class",
+            "'{0}' has [StateDictConfig] but {1}",
+            "Declare the config class as a non-generic, non-static, non-abstract 'partial class'.");
+
+        public static readonly DiagnosticDescriptor ConfigMixedTypes = new DiagnosticDescriptor("SD0064", "Config values of different types",
+            "Config field '{0}' mixes {1}; it is read as System.Text.Json.JsonElement",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+            description: "The items of an array (or values of a dictionary, or a member of the objects in an array) have no one C# type (int and double unify to double; anything else does not). The property holds the raw JSON.");
+
+        public static readonly DiagnosticDescriptor ConfigRenamed = new DiagnosticDescriptor("SD0065", "Config property name changed",
+            "Config field '{0}' became property '{1}' instead of '{2}' to avoid a collision",
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true,
+            description: "Two keys give the same PascalCase name (n_embd and nEmbd), or a key gives a reserved name (Load, Parse, object's members, a member you declared, the class's own name); the later one gets _2, _3, … in file order.");
+
         public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
         {
             SchemaNotFound, MalformedJson, NotASchema, UnknownDType, BadShape, DuplicateKey, TensorAndModule, InvalidKey,
@@ -140,6 +171,7 @@ namespace StateDict.Generator.Diagnostics
             DuplicateTensorKey, NotAConcreteClass, BadConvertTo, ChunkDoesNotDivide, ChunkOutOfRange, FallbackMissing,
             FallbackDiffers, ModuleListEmpty, ModuleListGaps, BadModuleType, BadModuleProperty, Renamed,
             BadKindEntry, ConvertToSkipsKind, TensorKindMismatch, KindOption,
+            ConfigNotFound, MalformedConfig, ConfigNotAnObject, ConfigAmbiguous, ConfigMixedTypes, ConfigRenamed, BadConfigClass,
         }.ToDictionary(d => d.Id);
 
         private static DiagnosticDescriptor Error(string id, string title, string message, string description) =>

@@ -103,54 +103,26 @@ namespace StateDict.Generator.Model
 
         private static SchemaFile? Find(TargetSpec target, ImmutableArray<SchemaFile> schemas, string projectDirectory, List<DiagnosticInfo> diagnostics)
         {
-            string wanted = Normalize(IsRooted(target.SchemaPath) ? target.SchemaPath : projectDirectory + "/" + target.SchemaPath);
-            var match = schemas.FirstOrDefault(s => string.Equals(Normalize(s.Path), wanted, StringComparison.OrdinalIgnoreCase));
+            string wanted = PathNames.InProject(target.SchemaPath, projectDirectory);
+            var match = schemas.FirstOrDefault(s => string.Equals(PathNames.Normalize(s.Path), wanted, StringComparison.OrdinalIgnoreCase));
             if (match is null)
             {
-                // A checkpoint path ("weights/model.pth") names the schema a StateDictCheckpoint item extracts ("model.pth.schema.json").
-                string name = FileName(target.SchemaPath);
-                var byName = schemas.Where(s => string.Equals(FileName(s.Path), name, StringComparison.OrdinalIgnoreCase)
-                    || string.Equals(FileName(s.Path), name + ".schema.json", StringComparison.OrdinalIgnoreCase)).ToList();
+                // A checkpoint path ("weights/model.pth") names the schema a StateDictCheckpoint item extracts ("model.pth.schema.json"),
+                // a folder ("models/tiny/", with or without the slash) the schema named after the folder ("tiny.schema.json").
+                string name = PathNames.FileName(target.SchemaPath);
+                var byName = schemas.Where(s => string.Equals(PathNames.FileName(s.Path), name, StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(PathNames.FileName(s.Path), name + ".schema.json", StringComparison.OrdinalIgnoreCase)).ToList();
                 match = byName.Count == 1 ? byName[0] : null;
             }
             if (match is null)
             {
-                var candidates = schemas.Where(s => s.IsSchema).Select(s => FileName(s.Path)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+                var candidates = schemas.Where(s => s.IsSchema).Select(s => PathNames.FileName(s.Path)).OrderBy(n => n, StringComparer.Ordinal).ToList();
                 bool checkpoint = !target.SchemaPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
                 string hint = checkpoint ? $"; add <StateDictCheckpoint Include=\"{target.SchemaPath}\" /> to the project" : "";
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.SchemaNotFound, target.SchemaArgumentLocation, target.SchemaPath,
                     (candidates.Count == 0 ? " (no schema files are)" : "; schema files that are: " + string.Join(", ", candidates)) + hint));
             }
             return match;
-        }
-
-        private static bool IsRooted(string path) => path.StartsWith("/", StringComparison.Ordinal) || (path.Length > 1 && path[1] == ':');
-
-        private static string FileName(string path)
-        {
-            int slash = Math.Max(path.LastIndexOf('/'), path.LastIndexOf('\\'));
-            return path.Substring(slash + 1);
-        }
-
-        /// <summary>Pure string normalisation of a path: separators, "." and ".." segments (no file system access).</summary>
-        private static string Normalize(string path)
-        {
-            var parts = new List<string>();
-            foreach (var part in path.Replace('\\', '/').Split('/'))
-            {
-                if (part == "..")
-                {
-                    if (parts.Count > 0)
-                    {
-                        parts.RemoveAt(parts.Count - 1);
-                    }
-                }
-                else if (part != "." && part.Length > 0)
-                {
-                    parts.Add(part);
-                }
-            }
-            return string.Join("/", parts);
         }
     }
 }

@@ -106,6 +106,14 @@ namespace StateDict.Generator.Parsing
             : base(message) => Position = position;
 
         public int Position { get; }
+
+        /// <summary>The error as a diagnostic located in <paramref name="text"/>, its message ending "(line L, column C)".</summary>
+        public Model.DiagnosticInfo ToDiagnostic(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, string path, Microsoft.CodeAnalysis.Text.SourceText text)
+        {
+            var at = Model.LocationInfo.In(path, text, Position, 1);
+            var line = at.LineSpan.Start;
+            return Model.DiagnosticInfo.Create(descriptor, at, System.IO.Path.GetFileName(path), $"{Message} (line {line.Line + 1}, column {line.Character + 1})");
+        }
     }
 
     /// <summary>

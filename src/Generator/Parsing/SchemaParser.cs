@@ -33,10 +33,7 @@ namespace StateDict.Generator.Parsing
             }
             catch (JsonSyntaxException e)
             {
-                var at = LocationInfo.In(path, text, e.Position, 1);
-                var line = at.LineSpan.Start;
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.MalformedJson, at, fileName,
-                    $"{e.Message} (line {line.Line + 1}, column {line.Character + 1})"));
+                diagnostics.Add(e.ToDiagnostic(Descriptors.MalformedJson, path, text));
                 return Result(path, false, tensors, diagnostics);
             }
 

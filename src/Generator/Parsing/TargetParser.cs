@@ -71,10 +71,10 @@ namespace StateDict.Generator.Parsing
             return new ModuleTargetSpec(Namespace(type), containing, type.Name, type.ToDisplayString(), properties.ToEquatableArray(), diagnostics.ToEquatableArray());
         }
 
-        private static string Namespace(INamedTypeSymbol type) =>
+        internal static string Namespace(INamedTypeSymbol type) =>
             type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
 
-        private static EquatableArray<ContainingType> ContainingTypes(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics)
+        internal static EquatableArray<ContainingType> ContainingTypes(INamedTypeSymbol type, TypeDeclarationSyntax syntax, List<DiagnosticInfo> diagnostics)
         {
             var containing = new List<ContainingType>();
             for (var parent = syntax.Parent as TypeDeclarationSyntax; parent != null; parent = parent.Parent as TypeDeclarationSyntax)

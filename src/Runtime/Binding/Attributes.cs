@@ -97,11 +97,23 @@ public sealed class StateDictModuleAttribute : Attribute
 
 /// <summary>
 /// Generates typed, get-only PascalCase properties for every field of a JSON config (an AdditionalFile such as a
-/// Hugging Face <c>config.json</c>), plus <c>Load(path)</c> and <c>Parse(json)</c>.
+/// Hugging Face <c>config.json</c>; nested objects become nested classes, arrays <c>IReadOnlyList&lt;T&gt;</c>), plus
+/// <c>Load(path)</c>, <c>Load(stream, name)</c> and <c>Parse(json, name)</c>, which throw <see cref="ConfigException"/>
+/// naming the file and the field when a field is missing or of another type. docs/configs.md has the typing rules.
 /// </summary>
+/// <example>
+/// <code>
+/// // &lt;AdditionalFiles Include="model/config.json" /&gt; in the .csproj
+/// [StateDictConfig("model/config.json")]
+/// public partial class TinyConfig;
+///
+/// var config = TinyConfig.Load("model/config.json");
+/// int width = config.NEmbd;                 // "n_embd": 64
+/// </code>
+/// </example>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class StateDictConfigAttribute(string path) : Attribute
 {
-    /// <summary>The sample config file, relative to the project directory (or a unique file name among AdditionalFiles).</summary>
+    /// <summary>The sample config file, relative to the project directory (or the end of exactly one AdditionalFiles path).</summary>
     public string Path { get; } = path;
 }
