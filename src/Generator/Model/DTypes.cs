@@ -65,7 +65,7 @@ namespace StateDict.Generator.Model
 
         private static readonly HashSet<string> FloatingDTypes = new HashSet<string>
         {
-            "float32", "float64", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2",
+            "float32", "float64", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",
         };
 
         private static readonly HashSet<string> IntegerDTypes = new HashSet<string>

@@ -31,7 +31,7 @@ internal static class FloatConversion
     public static bool IsTarget(DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16;
 
     public static bool IsFloating(DType dtype) =>
-        dtype is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16 or DType.Float8E4M3FN or DType.Float8E5M2;
+        dtype is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16 || Float8Tables.Has(dtype);
 
     public static bool IsInteger(DType dtype) =>
         dtype is DType.Int64 or DType.Int32 or DType.Int16 or DType.Int8 or DType.UInt8 or DType.UInt16 or DType.UInt32 or DType.UInt64;
@@ -70,6 +70,9 @@ internal static class FloatConversion
                 return;
             case DType.Float32:
                 MemoryMarshal.Cast<byte, float>(source).CopyTo(destination);
+                return;
+            case var f8 when Float8Tables.Has(f8):
+                Float8Tables.ToSingle(f8, source, destination);
                 return;
         }
         for (int i = 0; i < destination.Length; i++)
@@ -133,8 +136,7 @@ internal static class FloatConversion
         DType.Float32 => MemoryMarshal.Cast<byte, float>(source)[i],
         DType.Float16 => QuietSingle((float)MemoryMarshal.Cast<byte, Half>(source)[i]),
         DType.BFloat16 => BitConverter.Int32BitsToSingle(MemoryMarshal.Cast<byte, ushort>(source)[i] << 16),
-        DType.Float8E4M3FN => (float)MemoryMarshal.Cast<byte, Float8E4M3FN>(source)[i],
-        DType.Float8E5M2 => (float)MemoryMarshal.Cast<byte, Float8E5M2>(source)[i],
+        var f8 when Float8Tables.Has(f8) => Float8Tables.ToSingle(f8, source[i]),
         DType.Int64 => MemoryMarshal.Cast<byte, long>(source)[i],
         DType.UInt64 => MemoryMarshal.Cast<byte, ulong>(source)[i],
         DType.Int32 => MemoryMarshal.Cast<byte, int>(source)[i],
