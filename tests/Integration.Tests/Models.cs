@@ -56,6 +56,10 @@ public partial class QuantizedModel;
 [StateDictSchema("Schemas/kinds_meta.schema.json")]
 public partial class MetaKinds;
 
+/// <summary>A sharded pytorch_model.bin index whose two shards hold sparse and quantized tensors.</summary>
+[StateDictSchema("Schemas/kinds_sharded.schema.json")]
+public partial class ShardedKinds;
+
 /// <summary>A quantized model bound by hand: strict (a [Module]), so every other key is ignored explicitly.</summary>
 [StateDictSchema("Schemas/kinds_quantized_model.schema.json", Ignore = new[] { "static.quant.*", "static.conv.scale", "static.conv.zero_point", "static.fc.*_point", "static.fc.scale", "dynamic.*" })]
 public partial class QuantizedNet

@@ -66,6 +66,17 @@ public class TensorKindBindingTests
 
     [Theory]
     [MemberData(nameof(MemoryModes))]
+    public void Sparse_and_quantized_tensors_of_a_sharded_checkpoint_bind_like_a_single_file(TensorMemory memory)
+    {
+        const string index = "kinds/sharded/pytorch_model.bin.index.json";
+        using var w = ShardedKinds.Load(Fixtures.PathOf(index), new LoadOptions { Memory = memory });
+        AssertMatchesTorch(w, index, ShardedKinds.Schema.Count);
+        Assert.Equal(TensorLayout.SparseCoo, w.Emb.Weight.Layout);
+        Assert.Equal(QuantizedDType.QInt8, w.Fc.Weight.Info.DType);
+    }
+
+    [Theory]
+    [MemberData(nameof(MemoryModes))]
     public void Meta_tensors_bind_as_their_shape_and_dtype_only(TensorMemory memory)
     {
         using var w = MetaKinds.Load(Fixtures.PathOf("kinds/meta.pth"), new LoadOptions { Memory = memory });
