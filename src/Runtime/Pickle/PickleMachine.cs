@@ -258,7 +258,18 @@ internal sealed class PickleMachine
             case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); set.Items.AddRange(Hashable(PopMark(at, src), "FROZENSET", at, src)); Push(set); break; }
             case PickleOpcode.Append: { var item = Pop(at, src); Append(Peek(at, src), [item], at, src); break; }
             // CPython's APPENDS, SETITEMS and ADDITEMS with nothing since their MARK only check that a target exists.
-            case PickleOpcode.Appends: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { Append(target, items, at, src); } break; }
+            case PickleOpcode.Appends:
+                {
+                    // The items are read where they lie on the stack, then dropped: no array per batch.
+                    int mark = PopMarkIndex(at, src);
+                    var target = PeekBelow(mark, at, src);
+                    if (_stack.Count > mark)
+                    {
+                        Append(target, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..], at, src);
+                    }
+                    _stack.RemoveRange(mark, _stack.Count - mark);
+                    break;
+                }
             case PickleOpcode.AddItems:
                 {
                     var items = PopMark(at, src);
@@ -285,7 +296,17 @@ internal sealed class PickleMachine
                     SetItems(Peek(at, src), [key, value], "SETITEM", at, src);
                     break;
                 }
-            case PickleOpcode.SetItems: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { SetItems(target, items, "SETITEMS", at, src); } break; }
+            case PickleOpcode.SetItems:
+                {
+                    int mark = PopMarkIndex(at, src);
+                    var target = PeekBelow(mark, at, src);
+                    if (_stack.Count > mark)
+                    {
+                        SetItems(target, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..], "SETITEMS", at, src);
+                    }
+                    _stack.RemoveRange(mark, _stack.Count - mark);
+                    break;
+                }
 
             // Memo
             case PickleOpcode.BinPut: Put(r.ReadByte(), at, src); break;
@@ -526,7 +547,7 @@ internal sealed class PickleMachine
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
         args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");
 
-    private void Append(object target, object[] items, int at, PickleSource src)
+    private void Append(object target, ReadOnlySpan<object> items, int at, PickleSource src)
     {
         switch (target)
         {
@@ -538,7 +559,7 @@ internal sealed class PickleMachine
 
     /// <summary>SETITEM(S) and DICT: a dict's keys must be hashable, as CPython's <c>PyDict_SetItem</c> requires.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SetItems(object target, object[] items, string opcode, int at, PickleSource src)
+    private void SetItems(object target, ReadOnlySpan<object> items, string opcode, int at, PickleSource src)
     {
         if (items.Length % 2 != 0)
         {
@@ -635,14 +656,33 @@ internal sealed class PickleMachine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object[] PopMark(int at, PickleSource src)
     {
+        int mark = PopMarkIndex(at, src);
+        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
+        _stack.RemoveRange(mark, _stack.Count - mark);
+        return items;
+    }
+
+    /// <summary>Pops the last MARK and returns where its items start on the stack (they stay there for the caller to drop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int PopMarkIndex(int at, PickleSource src)
+    {
         if (_marks.Count == 0)
         {
             throw src.Corrupt(at, "no MARK to pop to");
         }
         int mark = _marks[^1];
         _marks.RemoveAt(_marks.Count - 1);
-        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
-        _stack.RemoveRange(mark, _stack.Count - mark);
-        return items;
+        return mark;
+    }
+
+    /// <summary>What <see cref="Peek"/> would return once the stack is cut back to <paramref name="count"/> items.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private object PeekBelow(int count, int at, PickleSource src)
+    {
+        if (count == 0 || (_marks.Count > 0 && _marks[^1] == count))
+        {
+            throw src.Corrupt(at, "stack underflow");
+        }
+        return _stack[count - 1];
     }
 }
