@@ -16,12 +16,14 @@ internal sealed class ZipContainer : IContainer
     private readonly CheckpointFile _file;
     private readonly ZipRecords _records;
     private readonly string _prefix;
+    private readonly string _dataRecord;
 
     private ZipContainer(CheckpointFile file, ZipRecords records, string prefix, CheckpointLimits limits)
     {
         _file = file;
         _records = records;
         _prefix = prefix;
+        _dataRecord = "record " + prefix + "data/";
         // torch.load tells TorchScript archives apart the same way (_is_torchscript_zip).
         Format = records.Contains(prefix + "constants.pkl") ? CheckpointFormat.TorchScript : CheckpointFormat.Zip;
         BigEndian = ReadByteOrder();
@@ -100,6 +102,7 @@ internal sealed class ZipContainer : IContainer
         _prefix.CopyTo(name);
         "data/".CopyTo(name.AsSpan(_prefix.Length));
         int keyStart = _prefix.Length + "data/".Length;
+        string dataFolder = _prefix + "data/";
         var spans = new List<(long Offset, long Length, StorageLocation Location)>(storages.Count);
         foreach (var storage in storages)
         {
@@ -121,7 +124,7 @@ internal sealed class ZipContainer : IContainer
                     $"storage '{storage.Key}' needs {storage.ByteLength} bytes but record {_prefix}data/{storage.Key} holds {size}");
             }
             long offset = _records.Locate(index);
-            var location = new StorageLocation(storage.Key, _prefix + "data/" + storage.Key, offset, size, Compressed: offset < 0);
+            var location = StorageLocation.InFolder(dataFolder, storage.Key, offset, size, compressed: offset < 0);
             located.Add(storage.Key, location);
             if (offset >= 0 && size > 0)
             {
@@ -153,7 +156,8 @@ internal sealed class ZipContainer : IContainer
     {
         if (!location.Compressed)
         {
-            _file.ReadExactly(location.Offset + start, destination, "record ", location.Record);
+            // The record's name only in a message: every location this container made is PREFIX/data/KEY.
+            _file.ReadExactly(location.Offset + start, destination, _dataRecord, location.Key);
         }
         else if (start == 0)
         {

@@ -23,7 +23,7 @@ internal sealed unsafe class StorageCache : IDisposable
     private readonly CheckpointFile _file;
     private readonly IReadOnlyDictionary<string, StorageLocation> _locations;
     private readonly TensorMemory _mode;
-    private readonly ConcurrentDictionary<string, StorageSlot> _buffers = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, StorageSlot>? _buffers;
     private readonly Lock _arenaLock = new();
     private HugePageArena? _arena;
 
@@ -45,7 +45,7 @@ internal sealed unsafe class StorageCache : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public StorageBuffer Get<T>(StorageRef storage) where T : unmanaged
     {
-        var slot = _buffers.GetOrAdd(storage.Key, static _ => new StorageSlot());
+        var slot = Buffers.GetOrAdd(storage.Key, static _ => new StorageSlot());
         if (slot.Buffer is { } loaded)
         {
             return loaded;
@@ -61,12 +61,19 @@ internal sealed unsafe class StorageCache : IDisposable
     public void Dispose() => _arena?.Dispose();
 
     /// <summary>
+    /// The loaded storages, made on the first read (opening allocates nothing for it) and sized for every storage at
+    /// once: reading 20,000 small tensors would otherwise regrow the table a dozen times.
+    /// </summary>
+    private ConcurrentDictionary<string, StorageSlot> Buffers =>
+        _buffers ?? LazyInitializer.EnsureInitialized(ref _buffers, () => new(Environment.ProcessorCount, _locations.Count, StringComparer.Ordinal));
+
+    /// <summary>
     /// The storage's buffer if having it costs no read: already loaded, or a view of the mapping in
     /// <see cref="TensorMemory.MemoryMapped"/> mode; null when only reading from the file would give it.
     /// </summary>
     public StorageBuffer? Resident<T>(StorageRef storage) where T : unmanaged
     {
-        if (_buffers.TryGetValue(storage.Key, out var loaded) && loaded.Buffer is { } buffer)
+        if (_buffers is not null && _buffers.TryGetValue(storage.Key, out var loaded) && loaded.Buffer is { } buffer)
         {
             return buffer;
         }

@@ -78,10 +78,13 @@ public static class QuantizationNames
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    private static readonly QuantizedDType[] AllQuantized = Enum.GetValues<QuantizedDType>();
+
     /// <summary>The quantized dtype of a storage class name, if it is one.</summary>
     public static bool TryFromStorageClass(string fullName, out QuantizedDType dtype)
     {
-        foreach (var candidate in Enum.GetValues<QuantizedDType>())
+        // Asked once per storage (20,000 times for a 20,000-tensor file): a static array, not Enum.GetValues's fresh one.
+        foreach (var candidate in AllQuantized)
         {
             if (candidate.StorageClass() == fullName)
             {

@@ -83,14 +83,18 @@ internal sealed class StorageTable
 
     /// <summary>Each storage the pickle declares, for the container to locate and check.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public IReadOnlyCollection<StorageDecl> Declarations() =>
-        _byKey.Values.Select(s =>
+    public IReadOnlyCollection<StorageDecl> Declarations()
+    {
+        var declarations = new List<StorageDecl>(_byKey.Count);
+        foreach (var s in _byKey.Values)
         {
             var decl = new StorageDecl(s.Key, ByteLength(s), s.DType?.ElementSize() ?? 1, s.PickleOffset);
-            return _payloads.TryGetValue(s.Key, out var embedded)
+            declarations.Add(_payloads.TryGetValue(s.Key, out var embedded)
                 ? decl with { Embedded = embedded.Payload.Data(embedded.Key, decl.ByteLength, decl.ElementSize) }
-                : decl;
-        }).ToList();
+                : decl);
+        }
+        return declarations;
+    }
 
     private long ByteLength(StorageRef storage)
     {
