@@ -50,7 +50,7 @@ internal static class Measure
                 Slices(path, result);
                 break;
             case "convert-f32":
-                ConvertAll(path, repetitions, result);
+                ConvertAll(path, repetitions, fresh, result);
                 break;
             case "limits":
                 Limits(path, bytes, repetitions, result);
@@ -236,10 +236,11 @@ internal static class Measure
     /// Conversion on load: open, then <see cref="Checkpoint.ReadAs{T}(string)"/> as float32 every tensor (bf16 → f32 for
     /// the bf16 file), touching every output page. × memcpy here is against memcpy of the output's size.
     /// </summary>
-    private static void ConvertAll(string path, int repetitions, JsonObject result)
+    private static void ConvertAll(string path, int repetitions, bool fresh, JsonObject result)
     {
-        using (var warm = Checkpoint.Open(path))
+        if (!fresh)
         {
+            using var warm = Checkpoint.Open(path);
             Memory.TouchPages(System.Runtime.InteropServices.MemoryMarshal.AsBytes(warm.ReadAs<float>(warm.Tensors.Values.MinBy(t => t.ByteLength)!.Key).Span));
         }
         Settle();
@@ -258,7 +259,7 @@ internal static class Measure
         result["tensors"] = checkpoint.Tensors.Count;
         checkpoint.Dispose();
         Settle();
-        result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(outputBytes, repetitions);
+        result["memcpy_seconds"] = Memory.TouchedMemcpySeconds(outputBytes, Math.Max(repetitions, 3)); // a fresh run has 0
     }
 
     /// <summary>

@@ -118,11 +118,13 @@ class Oracle(pickle.Unpickler):
         # torch.load passes encoding='utf-8' unless told otherwise (BINSTRING and friends decode as UTF-8).
         super().__init__(file, encoding="utf-8")
         self.globals = []
+        self.types = {}
 
     def find_class(self, module, name):
         self.globals.append([plain(module), plain(name)])
         m, n = mapped(plain(module), plain(name))
-        return type("G", (GlobalBase,), {"module": m, "name": n})
+        # One object per name, as a module attribute is (two GLOBALs of one name are one dict key, one set item).
+        return self.types.setdefault((m, n), type("G", (GlobalBase,), {"module": m, "name": n}))
 
     def persistent_load(self, pid):
         return Pid(pid)

@@ -255,7 +255,7 @@ internal sealed class PickleMachine
             case PickleOpcode.EmptyDict: Push(new PyDict()); break;
             case PickleOpcode.Dict: { var dict = new PyDict(); SetItems(dict, PopMark(at, src), "DICT", at, src); Push(dict); break; }
             case PickleOpcode.EmptySet: Push(new PySet(frozen: false)); break;
-            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); set.Items.AddRange(Hashable(PopMark(at, src), "FROZENSET", at, src)); Push(set); break; }
+            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); AddAll(set, Hashable(PopMark(at, src), "FROZENSET", at, src), "FROZENSET", at, src); Push(set); break; }
             case PickleOpcode.Append: { var item = Pop(at, src); Append(Peek(at, src), [item], at, src); break; }
             // CPython's APPENDS, SETITEMS and ADDITEMS with nothing since their MARK only check that a target exists.
             case PickleOpcode.Appends: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { Append(target, items, at, src); } break; }
@@ -270,7 +270,7 @@ internal sealed class PickleMachine
                     var target = Peek(at, src);
                     if (target is PySet { Frozen: false } set)
                     {
-                        set.Items.AddRange(Hashable(items, "ADDITEMS", at, src));
+                        AddAll(set, Hashable(items, "ADDITEMS", at, src), "ADDITEMS", at, src);
                     }
                     else
                     {
@@ -544,13 +544,7 @@ internal sealed class PickleMachine
         {
             throw src.Corrupt(at, $"odd number of items ({items.Length}) for key/value pairs");
         }
-        var pairs = target switch
-        {
-            PyDict dict => dict.Items,
-            PyCall call => call.SetItems,
-            _ => null,
-        };
-        if (pairs is null)
+        if (target is not (PyDict or PyCall))
         {
             Unmodelled(target, opcode, "a __setitem__ method", at, src);
             return;
@@ -567,7 +561,36 @@ internal sealed class PickleMachine
                 Defer(unhashable); // the object's own __setitem__ decides in Python
                 return;
             }
-            pairs.Add(new(items[i], items[i + 1]));
+            if (target is PyDict dict)
+            {
+                try
+                {
+                    dict.Set(items[i], items[i + 1]);
+                }
+                catch (PythonEquality.TooDeepException e)
+                {
+                    throw src.Corrupt(at, $"{opcode}: {e.Message}");
+                }
+            }
+            else
+            {
+                ((PyCall)target).SetItems.Add(new(items[i], items[i + 1]));
+            }
+        }
+    }
+
+    private static void AddAll(PySet set, object[] items, string opcode, int at, PickleSource src)
+    {
+        try
+        {
+            foreach (var item in items)
+            {
+                set.Add(item);
+            }
+        }
+        catch (PythonEquality.TooDeepException e)
+        {
+            throw src.Corrupt(at, $"{opcode}: {e.Message}");
         }
     }
 

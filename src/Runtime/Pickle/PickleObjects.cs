@@ -36,6 +36,9 @@ internal sealed class PyTuple(object[] items)
 
     /// <summary>Whether Python can hash it, once <see cref="PythonObjects.IsHashable"/> has looked.</summary>
     public bool? Hashable { get; set; }
+
+    /// <summary>Its <see cref="PythonEquality"/> hash, once computed.</summary>
+    public int? HashCode { get; set; }
 }
 
 internal sealed class PyList
@@ -43,17 +46,51 @@ internal sealed class PyList
     public List<object> Items { get; } = [];
 }
 
-/// <summary>A dict in insertion order. Duplicate keys are kept; the torch layer rejects them.</summary>
+/// <summary>
+/// A dict in insertion order, with Python's key semantics (<see cref="PythonEquality"/>): setting a key equal to one it
+/// holds replaces that entry's value and keeps the first key and its place, as CPython does.
+/// </summary>
 internal sealed class PyDict
 {
+    private Dictionary<object, int>? _index;
+
     public List<KeyValuePair<object, object>> Items { get; } = [];
+
+    public void Set(object key, object value)
+    {
+        _index ??= new Dictionary<object, int>(PythonEquality.Instance);
+        if (_index.TryGetValue(key, out int at))
+        {
+            Items[at] = new(Items[at].Key, value);
+            return;
+        }
+        _index.Add(key, Items.Count);
+        Items.Add(new(key, value));
+    }
 }
 
+/// <summary>A set or frozenset in insertion order, without items equal in Python (<see cref="PythonEquality"/>).</summary>
 internal sealed class PySet(bool frozen)
 {
+    private readonly HashSet<object> _index = new(PythonEquality.Instance);
+    private readonly List<object> _items = [];
+
     public bool Frozen { get; } = frozen;
 
-    public List<object> Items { get; } = [];
+    public IReadOnlyList<object> Items => _items;
+
+    public void Add(object item)
+    {
+        if (_index.Add(item))
+        {
+            _items.Add(item);
+        }
+    }
+
+    public bool Contains(object item) => _index.Contains(item);
+
+    /// <summary>Its <see cref="PythonEquality"/> hash, once computed (only frozensets are hashed).</summary>
+    public int? HashCode { get; set; }
 }
 
 internal sealed class PyBytes(byte[] data, bool mutable)
