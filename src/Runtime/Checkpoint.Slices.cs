@@ -94,6 +94,7 @@ public sealed partial class Checkpoint
             return StridedCopy.Gather<T>(covering, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), view.Count);
         }
         var result = GC.AllocateUninitializedArray<T>((int)view.Count);
+        HugePageArena.AdviseHugePages(result);
         Span<long> index = stackalloc long[outer];
         long source = view.Offset;
         for (int written = 0; written < result.Length; written += (int)run)

@@ -12,6 +12,7 @@ internal sealed unsafe partial class HugePageArena : IDisposable
     private const long HugePage = 2L << 20;
     private const int Alignment = 64;
     private const int MadviseHugePage = 14;
+    private const int ManagedHugePageBytes = 4 << 20;
 
     private readonly long _capacity;
     private byte* _base;
@@ -56,9 +57,25 @@ internal sealed unsafe partial class HugePageArena : IDisposable
     }
 
     /// <summary>
+    /// <see cref="AdviseHugePages(void*, long)"/> for a fresh managed array of at least 4 MiB (below that the faults
+    /// cost little): its pages are then faulted 2 MiB at a time on the first write.
+    /// </summary>
+    public static void AdviseHugePages<T>(T[] array) where T : unmanaged
+    {
+        var bytes = MemoryMarshal.AsBytes(array.AsSpan());
+        if (bytes.Length >= ManagedHugePageBytes)
+        {
+            fixed (byte* start = bytes)
+            {
+                AdviseHugePages(start, bytes.Length);
+            }
+        }
+    }
+
+    /// <summary>
     /// Advises the whole 2 MiB pages inside [<paramref name="start"/>, +<paramref name="length"/>) to use huge pages on
     /// Linux, before their first touch. Advisory: a failure (or another OS) only costs speed.
-    /// Used for the arena and for large managed arrays (<see cref="TensorMemory.Managed"/>), whose fresh GC memory would
+    /// Used for the arena and for large managed arrays (<see cref="TensorMemory.Managed"/>, slices), whose fresh GC memory would
     /// otherwise be faulted 4 KiB at a time.
     /// </summary>
     public static void AdviseHugePages(void* start, long length)

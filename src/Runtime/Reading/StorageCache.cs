@@ -17,7 +17,6 @@ internal sealed unsafe class StorageCache : IDisposable
 {
     private const long AutoArenaThreshold = 16L << 20;
     private const int ChunkBytes = 1 << 30;
-    private const int ManagedHugePageBytes = 4 << 20;
 
     private readonly IContainer _container;
     private readonly CheckpointFile _file;
@@ -124,16 +123,8 @@ internal sealed unsafe class StorageCache : IDisposable
                     $"storage '{storage.Key}' has {storage.ElementCount} elements, more than one .NET array can hold ({Array.MaxLength}); open it with TensorMemory.NativeArena");
             }
             var array = GC.AllocateUninitializedArray<T>((int)storage.ElementCount);
-            var destination = MemoryMarshal.AsBytes(array.AsSpan());
-            if (destination.Length >= ManagedHugePageBytes)
-            {
-                // A large array is fresh, untouched GC memory: advised before the read, it is faulted 2 MiB at a time.
-                fixed (byte* start = destination)
-                {
-                    HugePageArena.AdviseHugePages(start, destination.Length);
-                }
-            }
-            Fill(storage, location, destination, 0);
+            HugePageArena.AdviseHugePages(array); // fresh, untouched GC memory: faulted 2 MiB at a time when large
+            Fill(storage, location, MemoryMarshal.AsBytes(array.AsSpan()), 0);
             return new StorageBuffer(array);
         }
         byte* pointer;
