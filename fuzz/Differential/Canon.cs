@@ -30,6 +30,28 @@ internal static class Canon
     }
 
     /// <summary>A string as oracle.py's <c>text()</c>: printable ASCII as is, every other UTF-16 unit as \uXXXX.</summary>
+    /// <summary>
+    /// A name with each lone surrogate replaced by U+FFFD, as the oracle reports the names find_class receives (JSON
+    /// cannot carry lone surrogates): our VM's names go through this before they are compared with Python's.
+    /// </summary>
+    public static string Plain(string s)
+    {
+        var chars = s.ToCharArray();
+        for (int i = 0; i < chars.Length; i++)
+        {
+            bool pair = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
+            if (pair)
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+        return new string(chars);
+    }
+
     public static string Text(string s)
     {
         var sb = new StringBuilder(s.Length + 2).Append('"');

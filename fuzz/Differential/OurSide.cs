@@ -66,5 +66,5 @@ internal static class OurSide
         return $"{m}.{n}";
     }
 
-    private static HashSet<string> Names(List<PyGlobal> globals) => globals.Select(g => g.FullName).ToHashSet(StringComparer.Ordinal);
+    private static HashSet<string> Names(List<PyGlobal> globals) => globals.Select(g => Canon.Plain(g.FullName)).ToHashSet(StringComparer.Ordinal);
 }
