@@ -325,7 +325,7 @@ internal sealed class PickleMachine
             case PickleOpcode.NewObj:
                 {
                     var args = Pop(at, src);
-                    var cls = NotPlainData(Pop(at, src), "NEWOBJ", "is not a class (CPython: class argument must be a type)", at, src);
+                    var cls = NewObjClass(Pop(at, src), "NEWOBJ", at, src);
                     Push(new PyCall(cls, AsArgs(args, "NEWOBJ", at, src), CallKind.NewObj, at));
                     break;
                 }
@@ -333,7 +333,7 @@ internal sealed class PickleMachine
                 {
                     var kwargs = Pop(at, src);
                     var args = Pop(at, src);
-                    var cls = NotPlainData(Pop(at, src), "NEWOBJ_EX", "is not a class (CPython: class argument must be a type)", at, src);
+                    var cls = NewObjClass(Pop(at, src), "NEWOBJ_EX", at, src);
                     var call = new PyCall(cls, AsArgs(args, "NEWOBJ_EX", at, src), CallKind.NewObj, at)
                     {
                         Kwargs = kwargs as PyDict ?? throw src.Corrupt(at, $"NEWOBJ_EX keyword arguments must be a dict, got {PyValue.TypeName(kwargs)}"),
@@ -522,6 +522,21 @@ internal sealed class PickleMachine
         PythonObjects.IsPlainData(target)
             ? throw src.Corrupt(at, $"{opcode} on a '{PyValue.TypeName(target)}' object, which {problem}")
             : target;
+
+    /// <summary>
+    /// NEWOBJ's class: plain data is refused (CPython: "class argument must be a type"); what a call returned is a class
+    /// only if the callable returns classes, which no allow-listed global does, so the VM reads on (naming every later
+    /// global) and refuses at the end (<see cref="Defer"/>).
+    /// </summary>
+    private object NewObjClass(object cls, string opcode, int at, PickleSource src)
+    {
+        NotPlainData(cls, opcode, "is not a class (CPython: class argument must be a type)", at, src);
+        if (cls is PyCall)
+        {
+            Defer(src.Corrupt(at, $"{opcode} on an object a call returned, which is not a class unless that call makes classes"));
+        }
+        return cls;
+    }
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>
         args as PyTuple ?? throw src.Corrupt(at, $"{opcode} arguments must be a tuple, got {PyValue.TypeName(args)}");

@@ -385,6 +385,23 @@ public class HostilePickleTests
     }
 
     [Fact]
+    public void NEWOBJ_on_what_a_call_returned_is_refused_after_reading_on()
+    {
+        // Found by AFL: NEWOBJ_EX whose class is an OrderedDict() instance, its result popped. CPython: "NEWOBJ_EX class
+        // argument must be a type"; the VM read it as data. Now it reads on (naming os.system) and refuses.
+        var pickle = new PickleBuilder().Proto(4).Global("collections", "OrderedDict").EmptyTuple().Reduce()
+            .EmptyTuple().EmptyDict().NewObjEx().Pop().Global("os", "system").Stop();
+
+        var refused = Assert.Throws<CheckpointUnsafeException>(() =>
+            PickleMachine.Run(pickle.ToArray(), Source, CheckpointLimits.Default, refused: g => !AllowList.IsAllowed(g)));
+        Assert.Contains("os.system", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("NEWOBJ_EX on an object a call returned", refused.Message, StringComparison.Ordinal);
+        var plain = new PickleBuilder().Proto(2).Global("collections", "OrderedDict").EmptyTuple().Reduce().EmptyTuple();
+        int at = plain.Position;
+        Corrupt(plain.NewObj().Stop(), at, "NEWOBJ on an object a call returned");
+    }
+
+    [Fact]
     public void Long1_over_the_budget_is_read_on_then_refused()
     {
         var pickle = new PickleBuilder().Proto(2).Op(PickleOpcode.Long1).Raw(65).Raw(new byte[65]).Pop().Global("os", "system").Stop();
