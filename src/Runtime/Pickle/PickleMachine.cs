@@ -393,8 +393,11 @@ internal sealed class PickleMachine
                     $"refused: {src.Part} byte {at}: {op.ToString().ToUpperInvariant()} loads a global from Python's copyreg extension registry, which names code this reader will not trust",
                     ["copyreg._extension_registry"]);
             case PickleOpcode.NextBuffer:
+                // torch.load passes no buffers: CPython stops here too.
+                throw src.Unsupported(at, "out-of-band buffers (pickle protocol 5 NEXT_BUFFER) are not part of any checkpoint format");
             case PickleOpcode.ReadOnlyBuffer:
-                throw src.Unsupported(at, "out-of-band buffers (pickle protocol 5 NEXT_BUFFER/READONLY_BUFFER) are not part of any checkpoint format");
+                ReadOnlyBuffer(Peek(at, src), at, src);
+                break;
             default:
                 throw src.Corrupt(at, $"unknown opcode 0x{(byte)op:x2}");
         }
@@ -522,6 +525,25 @@ internal sealed class PickleMachine
         PythonObjects.IsPlainData(target)
             ? throw src.Corrupt(at, $"{opcode} on a '{PyValue.TypeName(target)}' object, which {problem}")
             : target;
+
+    /// <summary>
+    /// READONLY_BUFFER makes the top of the stack a read-only buffer: bytes already is one (nothing changes, as in
+    /// CPython); a bytearray would become a read-only memoryview, which the VM does not model, and an object of an
+    /// unmodelled class may or may not be a buffer, so on those the VM reads on and refuses at the end; any other plain
+    /// data is not a buffer (CPython's TypeError).
+    /// </summary>
+    private void ReadOnlyBuffer(object top, int at, PickleSource src)
+    {
+        if (top is PyBytes { Mutable: false })
+        {
+            return;
+        }
+        if (PythonObjects.IsPlainData(top) && top is not PyBytes)
+        {
+            throw src.Corrupt(at, $"READONLY_BUFFER on a {PyValue.TypeName(top)}, which is not a buffer");
+        }
+        Defer(src.Unsupported(at, $"READONLY_BUFFER on a {PyValue.TypeName(top)} (a read-only memoryview, not part of any checkpoint format)"));
+    }
 
     /// <summary>
     /// NEWOBJ's class: plain data is refused (CPython: "class argument must be a type"); what a call returned is a class

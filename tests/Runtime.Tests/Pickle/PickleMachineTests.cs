@@ -1183,9 +1183,16 @@ public class PickleMachineTests
     }
 
     [Fact]
-    public void ReadOnlyBuffer_is_unsupported()
+    public void ReadOnlyBuffer_is_as_in_cpython()
     {
-        Fails<CheckpointFormatException>(new PickleBuilder().Proto(5).ByteArray8([1]).ReadOnlyBuffer().Stop(), 12, "out-of-band buffers");
+        // Found by AFL: CPython reads on after READONLY_BUFFER (a no-op on bytes), so refusing there hid later globals.
+        Fails<CheckpointFormatException>(new PickleBuilder().Proto(5).ByteArray8([1]).ReadOnlyBuffer().Stop(), 12, "READONLY_BUFFER on a bytearray (a read-only memoryview");
+        Assert.Equal([1, 2], Assert.IsType<PyBytes>(Root(new PickleBuilder().Proto(5).ShortBinBytes([1, 2]).ReadOnlyBuffer().Stop())).Data);
+        Corrupt(new PickleBuilder().Proto(5).BinInt1(1).ReadOnlyBuffer().Stop(), 4, "READONLY_BUFFER on a int, which is not a buffer");
+        var refused = Assert.Throws<CheckpointUnsafeException>(() => PickleMachine.Run(
+            new PickleBuilder().Proto(5).ByteArray8([1]).ReadOnlyBuffer().Pop().Global("os", "system").Stop().ToArray(),
+            Source, CheckpointLimits.Default, refused: g => g.FullName == "os.system"));
+        Assert.Contains("os.system", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
