@@ -79,14 +79,16 @@ internal static class Internals
     private const string Result = "StateDict.Pickle.PickleResult, StateDict";
     private const string Reader = "StateDict.Torch.TorchReader, StateDict";
     private const string Tree = "StateDict.Torch.TorchTree, StateDict";
+    private const string GlobalList = "System.Collections.Generic.List`1[[StateDict.Pickle.PyGlobal, StateDict]]";
+    private const string GlobalFilter = "System.Func`2[[StateDict.Pickle.PyGlobal, StateDict],[System.Boolean, System.Private.CoreLib]]";
 
     public static object RunPickle(byte[] pickle, string path) =>
-        Run(null, pickle, NewSource(path, "data.pkl"), CheckpointLimits.Default);
+        Run(null, pickle, NewSource(path, "data.pkl"), CheckpointLimits.Default, null, null);
 
     public static object ReadTorchTree(byte[] pickle, string path)
     {
         var source = NewSource(path, "data.pkl");
-        return Read(null, Run(null, pickle, source, CheckpointLimits.Default), source, CheckpointLimits.Default);
+        return Read(null, Run(null, pickle, source, CheckpointLimits.Default, null, null), source, CheckpointLimits.Default);
     }
 
     [UnsafeAccessor(UnsafeAccessorKind.Constructor)]
@@ -96,7 +98,8 @@ internal static class Internals
     [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "Run")]
     [return: UnsafeAccessorType(Result)]
     private static extern object Run([UnsafeAccessorType(Machine)] object? type, ReadOnlySpan<byte> data,
-        [UnsafeAccessorType(Source)] object source, CheckpointLimits limits);
+        [UnsafeAccessorType(Source)] object source, CheckpointLimits limits,
+        [UnsafeAccessorType(GlobalList)] object? globalsSeen, [UnsafeAccessorType(GlobalFilter)] object? refused);
 
     [UnsafeAccessor(UnsafeAccessorKind.StaticMethod, Name = "Read")]
     [return: UnsafeAccessorType(Tree)]

@@ -229,7 +229,8 @@ internal static class PickleNumbers
 
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
-    private static int DigitValue(byte b) => b switch
+    /// <summary>A digit's value in any base up to 36 (C's strtol and Python's int()); 99 for anything else.</summary>
+    internal static int DigitValue(byte b) => b switch
     {
         >= (byte)'0' and <= (byte)'9' => b - '0',
         >= (byte)'a' and <= (byte)'z' => b - 'a' + 10,

@@ -34,10 +34,10 @@ internal sealed class PyTuple(object[] items)
 
     public object[] Items { get; } = items;
 
-    /// <summary>Whether Python can hash it, once <see cref="PythonObjects.IsHashable"/> has looked.</summary>
+    /// <summary>Whether Python can hash it, once <see cref="PythonEquality.TupleHash"/> has looked.</summary>
     public bool? Hashable { get; set; }
 
-    /// <summary>Its <see cref="PythonEquality"/> hash, once computed.</summary>
+    /// <summary>Its <see cref="PythonEquality"/> hash, once computed; null while unknown or when it has none.</summary>
     public int? HashCode { get; set; }
 }
 

@@ -117,11 +117,11 @@ internal static class PickleText
                     bytes.Add(unchecked((byte)code)); // CPython keeps the low byte of \400..\777 (with a warning)
                     break;
                 case 'x':
-                    if (i + 2 >= body.Length || HexValue(body[i + 1]) < 0 || HexValue(body[i + 2]) < 0)
+                    if (i + 2 >= body.Length || PickleNumbers.DigitValue(body[i + 1]) >= 16 || PickleNumbers.DigitValue(body[i + 2]) >= 16)
                     {
                         throw src.Corrupt(at, "STRING has an invalid \\x escape");
                     }
-                    bytes.Add((byte)((HexValue(body[i + 1]) << 4) + HexValue(body[i + 2])));
+                    bytes.Add((byte)((PickleNumbers.DigitValue(body[i + 1]) << 4) + PickleNumbers.DigitValue(body[i + 2])));
                     i += 2;
                     break;
                 default:
@@ -170,11 +170,11 @@ internal static class PickleText
             long code = 0;
             for (; digits > 0; digits--, i++)
             {
-                if (i >= line.Length || HexValue(line[i]) < 0)
+                if (i >= line.Length || PickleNumbers.DigitValue(line[i]) >= 16)
                 {
                     throw src.Corrupt(at, "UNICODE has a truncated \\uXXXX escape");
                 }
-                code = (code << 4) + HexValue(line[i]);
+                code = (code << 4) + PickleNumbers.DigitValue(line[i]);
             }
             if (code > 0x10FFFF)
             {
@@ -184,12 +184,4 @@ internal static class PickleText
         }
         return text.ToString();
     }
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 }

@@ -59,7 +59,7 @@ internal sealed class PythonEquality : IEqualityComparer<object>
         switch (value)
         {
             case PyTuple tuple:
-                return TupleHash(tuple);
+                return TupleHash(tuple) ?? RuntimeHelpers.GetHashCode(tuple); // keys and items were checked hashable
             case PySet set:
                 if (set.HashCode is not { } hash)
                 {
@@ -112,19 +112,22 @@ internal sealed class PythonEquality : IEqualityComparer<object>
 
     private readonly record struct NumberKey(BigInteger Integer, double Fraction);
 
-    private int TupleHash(PyTuple root)
+    /// <summary>
+    /// The tuple's hash, or null when an item at any depth cannot be hashed (Python's <c>hash()</c> raises TypeError).
+    /// Post-order without recursion, each tuple once: its answer is kept on it.
+    /// </summary>
+    public int? TupleHash(PyTuple root)
     {
-        if (root.HashCode is { } known)
+        if (root.Hashable is not null)
         {
-            return known;
+            return root.HashCode;
         }
-        // Post-order without recursion: a tuple's hash once its inner tuples have theirs (each item looked at once).
         var pending = new Stack<(PyTuple Tuple, int Next)>();
         pending.Push((root, 0));
-        while (pending.Count > 0)
+        while (pending.Count > 0 && root.Hashable is null)
         {
             var (tuple, next) = pending.Pop();
-            while (next < tuple.Items.Length && tuple.Items[next] is not PyTuple { HashCode: null })
+            while (next < tuple.Items.Length && tuple.Items[next] is not PyTuple { Hashable: null })
             {
                 next++;
             }
@@ -135,13 +138,20 @@ internal sealed class PythonEquality : IEqualityComparer<object>
                 continue;
             }
             var hash = new HashCode();
+            bool hashable = true;
             foreach (var item in tuple.Items)
             {
+                if (item is PyTuple inner ? inner.Hashable == false : !PythonObjects.IsHashableScalar(item))
+                {
+                    hashable = false;
+                    break;
+                }
                 hash.Add(item is PyTuple t ? t.HashCode!.Value : GetHashCode(item));
             }
-            tuple.HashCode = hash.ToHashCode();
+            tuple.HashCode = hashable ? hash.ToHashCode() : null;
+            tuple.Hashable = hashable;
         }
-        return root.HashCode!.Value;
+        return root.HashCode;
     }
 
     private static int HashBytes(byte[] data)

@@ -17,37 +17,10 @@ internal static class PythonObjects
     /// depth. Objects of classes the VM does not model are taken as hashable (object's default hash). Each tuple's answer
     /// is kept, so deep or shared tuples cost their size once.
     /// </summary>
-    public static bool IsHashable(object value)
-    {
-        if (value is not PyTuple root)
-        {
-            return value is not (PyList or PyDict or PySet { Frozen: false } or PyBytes { Mutable: true });
-        }
-        var pending = new Stack<(PyTuple Tuple, int Next)>();
-        pending.Push((root, 0));
-        while (pending.Count > 0)
-        {
-            var (tuple, i) = pending.Pop();
-            bool descended = false;
-            for (; i < tuple.Items.Length && tuple.Hashable is null; i++)
-            {
-                if (tuple.Items[i] is PyTuple inner && inner.Hashable is null)
-                {
-                    pending.Push((tuple, i));
-                    pending.Push((inner, 0));
-                    descended = true;
-                    break;
-                }
-                if (!(tuple.Items[i] is PyTuple known ? known.Hashable == true : IsHashable(tuple.Items[i])))
-                {
-                    tuple.Hashable = false;
-                }
-            }
-            if (!descended)
-            {
-                tuple.Hashable ??= true;
-            }
-        }
-        return root.Hashable == true;
-    }
+    public static bool IsHashable(object value) =>
+        value is PyTuple tuple ? PythonEquality.Instance.TupleHash(tuple) is not null : IsHashableScalar(value);
+
+    /// <summary>Whether a value that is not a tuple can be hashed (its items, for a frozenset, already were).</summary>
+    public static bool IsHashableScalar(object value) =>
+        value is not (PyList or PyDict or PySet { Frozen: false } or PyBytes { Mutable: true });
 }

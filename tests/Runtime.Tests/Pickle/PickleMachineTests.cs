@@ -126,25 +126,6 @@ public class PickleMachineTests
 
     // ------------------------------------------------------------------ integers
 
-    [Theory]
-    [InlineData("42", 42L)]
-    [InlineData("-7", -7L)]
-    [InlineData("0", 0L)]
-    [InlineData("9223372036854775807", long.MaxValue)]
-    [InlineData("-9223372036854775808", long.MinValue)]
-    public void Int_parses_decimal_text(string text, long expected)
-    {
-        Assert.Equal(expected, Assert.IsType<long>(Root(new PickleBuilder().Int(text).Stop())));
-    }
-
-    [Theory]
-    [InlineData("01", true)]
-    [InlineData("00", false)]
-    public void Int_01_and_00_are_the_protocol_0_booleans(string text, bool expected)
-    {
-        Assert.Equal(expected, Assert.IsType<bool>(Root(new PickleBuilder().Int(text).Stop())));
-    }
-
     [Fact]
     public void Int_wider_than_64_bits_is_a_BigInteger()
     {
@@ -203,15 +184,6 @@ public class PickleMachineTests
         Assert.Equal(BigInteger.Pow(2, 70), Assert.IsType<BigInteger>(root));
     }
 
-    [Theory]
-    [InlineData("5L", 5L)]
-    [InlineData("-5", -5L)]
-    [InlineData("0L", 0L)]
-    public void Long_text_that_fits_in_64_bits_is_a_long(string text, long expected)
-    {
-        Assert.Equal(expected, Assert.IsType<long>(Root(new PickleBuilder().Long(text).Stop())));
-    }
-
     [Fact]
     public void Empty_appends_setitems_and_additems_only_need_a_target_like_CPython()
     {
@@ -231,7 +203,9 @@ public class PickleMachineTests
         { "L1__0L", "error" }, { "L000L", "0" }, { "L 7 L", "7" }, { "F1e309", "error" }, { "F1e-400", "0000000000000000" },
         { "F-nan", "fff8000000000000" }, { "Fnan", "7ff8000000000000" }, { "F inf", "error" }, { "F1.", "3ff0000000000000" },
         { "F.5e1", "4014000000000000" }, { "F1_0", "error" }, { "FInfinity", "7ff0000000000000" }, { "F1e", "error" },
-        { "F2.5\0zz", "4004000000000000" },
+        { "F2.5\0zz", "4004000000000000" }, { "I42", "42" }, { "I-7", "-7" }, { "I0", "0" },
+        { "I9223372036854775807", "9223372036854775807" }, { "I-9223372036854775808", "-9223372036854775808" },
+        { "I01", "True" }, { "I00", "False" }, { "L5L", "5" }, { "L-5", "-5" }, { "L0L", "0" }, { "L1", "1" }, { "L01L", "error" },
     };
 
     [Theory]
@@ -251,16 +225,6 @@ public class PickleMachineTests
             var v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!,
         };
         Assert.Equal(python, ours);
-    }
-
-    [Fact]
-    public void Long_text_is_never_a_boolean()
-    {
-        Assert.Equal(1L, Assert.IsType<long>(Root(new PickleBuilder().Long("1").Stop())));
-        // "L01L": Python's int("01", 0) is a ValueError; INT "0011" is octal 9 to CPython's strtol (base 0).
-        Assert.Throws<CheckpointCorruptException>(() => Root(new PickleBuilder().Long("01").Stop()));
-        Assert.Equal(9L, Root(new PickleBuilder().Int("0011").Stop()));
-        Assert.Equal(true, Root(new PickleBuilder().Int("+1").Stop()));
     }
 
     [Theory]
