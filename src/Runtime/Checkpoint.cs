@@ -202,7 +202,8 @@ public sealed partial class Checkpoint : IDisposable
 
     /// <summary>
     /// Copies part of a contiguous tensor, from element <paramref name="elementOffset"/>, into <paramref name="destination"/>:
-    /// how to read a tensor too large for one span.
+    /// how to read a tensor too large for one span, or into memory of your own. Unless the storage is already loaded (or
+    /// mapped), only the requested bytes are read, and the storage is not kept.
     /// </summary>
     public void CopyTo<T>(string key, long elementOffset, Span<T> destination) where T : unmanaged
     {
@@ -215,8 +216,17 @@ public sealed partial class Checkpoint : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(elementOffset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(elementOffset + destination.Length, tensor.ElementCount, nameof(destination));
         ThrowIfMeta(tensor);
-        var storage = _storages.Get<T>(tensor.Storage.Root);
-        storage.Span<T>(tensor.Storage.ElementOffset + tensor.StorageOffset + elementOffset, destination.Length).CopyTo(destination);
+        var root = tensor.Storage.Root;
+        long start = tensor.Storage.ElementOffset + tensor.StorageOffset + elementOffset;
+        if (_storages.Resident<T>(root) is { } storage)
+        {
+            storage.Span<T>(start, destination.Length).CopyTo(destination);
+        }
+        else if (!destination.IsEmpty)
+        {
+            // Only the requested part, straight from the file into the caller's memory: the storage is not loaded.
+            _storages.ReadRange(root, start * Unsafe.SizeOf<T>(), MemoryMarshal.AsBytes(destination));
+        }
         ViewSigns.Apply(destination, tensor.IsConjugate, tensor.IsNegative);
     }
 
@@ -239,24 +249,14 @@ public sealed partial class Checkpoint : IDisposable
         long totalBytes = storages.Sum(t => t.Storage.Root.ByteLength);
         long doneBytes = 0;
         int doneTensors = 0;
-        try
+        ParallelReads.For(storages.Count, i =>
         {
-            Parallel.ForEach(storages, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, tensor =>
-            {
-                DTypeDispatch.Invoke(tensor.DType, new LoadStorage(_storages, tensor.Storage.Root));
-                long bytes = Interlocked.Add(ref doneBytes, tensor.Storage.Root.ByteLength);
-                int count = Interlocked.Increment(ref doneTensors);
-                progress?.Report(new LoadProgress(bytes, totalBytes, count, storages.Count));
-            });
-        }
-        catch (AggregateException e)
-        {
-            // Parallel.ForEach wraps what the storages threw: hand the caller the first one, as a sequential read would
-            // (a CheckpointCorruptException naming the record, never an AggregateException the CLI calls an internal error).
-            var inner = e.Flatten().InnerExceptions;
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner.OfType<CheckpointException>().FirstOrDefault() ?? inner[0]).Throw();
-            throw;
-        }
+            var tensor = storages[i];
+            DTypeDispatch.Invoke(tensor.DType, new LoadStorage(_storages, tensor.Storage.Root));
+            long bytes = Interlocked.Add(ref doneBytes, tensor.Storage.Root.ByteLength);
+            int count = Interlocked.Increment(ref doneTensors);
+            progress?.Report(new LoadProgress(bytes, totalBytes, count, storages.Count));
+        }, cancellationToken);
     }
 
     /// <summary>Opens a checkpoint and reads all its storages (<see cref="Preload"/>) off the calling thread.</summary>

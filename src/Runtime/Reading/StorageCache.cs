@@ -17,6 +17,8 @@ internal sealed unsafe class StorageCache : IDisposable
 {
     private const long AutoArenaThreshold = 16L << 20;
     private const int ChunkBytes = 1 << 30;
+    // Below this a range is read on the calling thread: handing part of it to another costs more than it saves.
+    private const int ParallelRangeBytes = 512 << 10;
 
     private readonly IContainer _container;
     private readonly CheckpointFile _file;
@@ -87,7 +89,30 @@ internal sealed unsafe class StorageCache : IDisposable
     {
         var location = _locations[storage.Key];
         CheckLength(storage, location);
-        Fill(storage, location, destination, byteStart);
+        int parts = location.Compressed ? 1 : Math.Min(Environment.ProcessorCount, destination.Length / ParallelRangeBytes);
+        if (parts < 2)
+        {
+            Fill(storage, location, destination, byteStart);
+            return;
+        }
+        // A large range (a slice of a big weight, say) is read in parts on every core, as Preload reads storages:
+        // a fresh array's pages are faulted, and cleared by the kernel, in parallel. Parts are whole 64-byte blocks,
+        // so no element (and no byte swap) straddles two of them.
+        fixed (byte* start = destination)
+        {
+            nint address = (nint)start;
+            int length = destination.Length;
+            int part = (length / parts + 63) & ~63;
+            ParallelReads.For(parts, i =>
+            {
+                int from = i * part;
+                int bytes = Math.Min(part, length - from);
+                if (bytes > 0)
+                {
+                    Fill(storage, location, new Span<byte>((byte*)address + from, bytes), byteStart + from);
+                }
+            });
+        }
     }
 
     /// <summary>The storage's bytes, after checking its record holds them all.</summary>
