@@ -10,13 +10,8 @@ namespace StateDict.Generator.Tests;
 public class OutputBaselineTests
 {
     /// <summary>Runs the generator: no diagnostic, and the output compiles with no warning or error.</summary>
-    internal static IReadOnlyDictionary<string, string> Generate(string source, params AdditionalText[] schemas)
-    {
-        var outcome = GeneratorRunner.Run(source, schemas);
-        Assert.Empty(outcome.Diagnostics);
-        Assert.Empty(outcome.CompilationProblems);
-        return outcome.Sources;
-    }
+    internal static IReadOnlyDictionary<string, string> Generate(string source, params AdditionalText[] schemas) =>
+        GeneratorRunner.Run(source, schemas).CleanSources();
 
     [Fact]
     public void Mlp()

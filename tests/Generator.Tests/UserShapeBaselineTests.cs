@@ -86,10 +86,9 @@ public class UserShapeBaselineTests
     {
         var outcome = GeneratorRunner.Run(Llama, GeneratorRunner.Schema("llama.schema.json", LlamaSchema()));
 
-        Assert.Empty(outcome.Diagnostics);
-        Assert.Empty(outcome.CompilationProblems);
-        Assert.Equal(new[] { "App.Block.Module.g.cs", "App.Llama.g.cs", "App.Mlp.Module.g.cs", "App.Norm.Module.g.cs" }, outcome.Sources.Keys.Order(StringComparer.Ordinal));
-        Baselines.Verify(outcome.Sources);
+        var sources = outcome.CleanSources();
+        Assert.Equal(new[] { "App.Block.Module.g.cs", "App.Llama.g.cs", "App.Mlp.Module.g.cs", "App.Norm.Module.g.cs" }, sources.Keys.Order(StringComparer.Ordinal));
+        Baselines.Verify(sources);
     }
 
     [Fact]
@@ -108,8 +107,6 @@ public class UserShapeBaselineTests
                 ("fc.weight", "bfloat16", [4, 2]), ("fc.bias", "float16", [4]), ("fc.scale", "float32", [4]),
                 ("steps", "int64", []), ("experts.0", "float8_e4m3fn", [2]), ("experts.1", "float8_e4m3fn", [2]))));
 
-        Assert.Empty(outcome.Diagnostics);
-        Assert.Empty(outcome.CompilationProblems);
-        Baselines.Verify(outcome.Sources);
+        Baselines.Verify(outcome.CleanSources());
     }
 }

@@ -14,6 +14,14 @@ public sealed record GeneratorOutcome(GeneratorDriver Driver, GeneratorRunResult
     /// <summary>Warnings and errors of the compilation with the generated code added.</summary>
     public IReadOnlyList<Diagnostic> CompilationProblems =>
         Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+
+    /// <summary>The generated text, after asserting the run was clean: no generator diagnostic, and the output compiles with no warning or error.</summary>
+    public IReadOnlyDictionary<string, string> CleanSources()
+    {
+        Assert.Empty(Diagnostics);
+        Assert.Empty(CompilationProblems);
+        return Sources;
+    }
 }
 
 /// <summary>
