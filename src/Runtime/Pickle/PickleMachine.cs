@@ -318,7 +318,7 @@ internal sealed class PickleMachine
             case PickleOpcode.Reduce:
                 {
                     var args = Pop(at, src);
-                    var callable = NotPlainData(Pop(at, src), "REDUCE", "is not callable", at, src);
+                    var callable = Callable(Pop(at, src), "REDUCE", at, src);
                     Push(Track(new PyCall(callable, AsArgs(args, "REDUCE", at, src), CallKind.Reduce, at)));
                     break;
                 }
@@ -361,7 +361,7 @@ internal sealed class PickleMachine
                     {
                         throw src.Corrupt(at, "OBJ without a class");
                     }
-                    Push(Track(new PyCall(NotPlainData(items[0], "OBJ", "is not callable", at, src), new PyTuple(items[1..]), CallKind.Instantiate, at)));
+                    Push(Track(new PyCall(Callable(items[0], "OBJ", at, src), new PyTuple(items[1..]), CallKind.Instantiate, at)));
                     break;
                 }
             case PickleOpcode.Build:
@@ -550,9 +550,25 @@ internal sealed class PickleMachine
     /// only if the callable returns classes, which no allow-listed global does, so the VM reads on (naming every later
     /// global) and refuses at the end (<see cref="Defer"/>).
     /// </summary>
+    /// <summary>
+    /// What REDUCE and OBJ call: not plain data (CPython's TypeError), and not a persistent id that torch.load makes a
+    /// storage (a storage is not callable either; a legacy module id gives a class, which is).
+    /// </summary>
+    private static object Callable(object target, string opcode, int at, PickleSource src)
+    {
+        NotPlainData(target, opcode, "is not callable", at, src);
+        return target is PyPersistentId { NamesClass: false }
+            ? throw src.Corrupt(at, $"{opcode} on a persistent id, which torch.load makes a storage: not callable")
+            : target;
+    }
+
     private object NewObjClass(object cls, string opcode, int at, PickleSource src)
     {
         NotPlainData(cls, opcode, "is not a class (CPython: class argument must be a type)", at, src);
+        if (cls is PyPersistentId { NamesClass: false })
+        {
+            throw src.Corrupt(at, $"{opcode} on a persistent id, which torch.load makes a storage: not a class");
+        }
         if (cls is PyCall)
         {
             Defer(src.Corrupt(at, $"{opcode} on an object a call returned, which is not a class unless that call makes classes"));

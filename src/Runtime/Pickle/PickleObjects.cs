@@ -158,6 +158,12 @@ internal sealed class PyPersistentId(object id, long offset)
 {
     public object Id { get; } = id;
 
+    /// <summary>
+    /// A legacy <c>('module', cls, source_file, source)</c> id: torch.load's persistent_load gives back the class itself
+    /// (callable, a type). Every other id it accepts becomes a storage, which is neither.
+    /// </summary>
+    public bool NamesClass => Id is PyTuple { Items: ["module", PyGlobal, string, string] };
+
     public long Offset { get; } = offset;
 }
 

@@ -1114,6 +1114,40 @@ public class PickleMachineTests
         Assert.NotSame(result.PersistentIds[0], result.PersistentIds[1]);
     }
 
+    /// <summary>
+    /// torch.load makes a storage of every persistent id it accepts but a legacy module id (which gives the class): a
+    /// storage is not callable and not a class, so CPython raises TypeError (REDUCE, OBJ) or UnpicklingError (NEWOBJ)
+    /// there. Found by AFL: an OBJ on a storage whose result was popped read as data.
+    /// </summary>
+    [Theory]
+    [InlineData("REDUCE", "not callable")]
+    [InlineData("OBJ", "not callable")]
+    [InlineData("NEWOBJ", "not a class")]
+    public void Calling_a_storage_persistent_id_is_refused_where_CPython_raises(string opcode, string problem)
+    {
+        var pickle = new PickleBuilder().Proto(2);
+        if (opcode == "OBJ")
+        {
+            pickle.Mark();
+        }
+        pickle.Mark().BinUnicode("storage").Global("torch", "FloatStorage").BinUnicode("0").BinUnicode("cpu").BinInt1(4).Tuple().BinPersId();
+        int at = opcode == "OBJ" ? pickle.Position : pickle.EmptyTuple().Position;
+        _ = opcode switch { "REDUCE" => pickle.Reduce(), "OBJ" => pickle.Obj(), _ => pickle.NewObj() };
+
+        PickleAssert.Corrupt(pickle.Pop().BinInt1(1).Stop(), at, $"{opcode} on a persistent id, which torch.load makes a storage: {problem}");
+    }
+
+    [Fact]
+    public void A_legacy_module_persistent_id_is_a_class_that_calls_may_use()
+    {
+        var result = Run(new PickleBuilder().Proto(2)
+            .Mark().BinUnicode("module").Global("__main__", "Net").BinUnicode("net.py").BinUnicode("class Net: ...").Tuple().BinPersId()
+            .EmptyTuple().NewObj().Stop());
+
+        var call = Assert.IsType<PyCall>(result.Root);
+        Assert.True(Assert.IsType<PyPersistentId>(call.Callable).NamesClass);
+    }
+
     // ------------------------------------------------------------------ refused opcodes
 
     [Fact]
