@@ -80,7 +80,7 @@ public sealed partial class Checkpoint
     private ReadOnlyMemory<T> ReadStored<T>(TensorInfo tensor, ViewGeometry view) where T : unmanaged
     {
         var storage = tensor.Storage.Root;
-        if (_storages.Resident<T>(storage) is { } buffer)
+        if (_storages.ForRange<T>(storage) is { } buffer)
         {
             return ReadFrom<T>(buffer, view);
         }

@@ -203,7 +203,7 @@ public sealed partial class Checkpoint : IDisposable
     /// <summary>
     /// Copies part of a contiguous tensor, from element <paramref name="elementOffset"/>, into <paramref name="destination"/>:
     /// how to read a tensor too large for one span, or into memory of your own. Unless the storage is already loaded (or
-    /// mapped), only the requested bytes are read, and the storage is not kept.
+    /// mapped, or compressed), only the requested bytes are read, and the storage is not kept.
     /// </summary>
     public void CopyTo<T>(string key, long elementOffset, Span<T> destination) where T : unmanaged
     {
@@ -218,7 +218,7 @@ public sealed partial class Checkpoint : IDisposable
         ThrowIfMeta(tensor);
         var root = tensor.Storage.Root;
         long start = tensor.Storage.ElementOffset + tensor.StorageOffset + elementOffset;
-        if (_storages.Resident<T>(root) is { } storage)
+        if (_storages.ForRange<T>(root) is { } storage)
         {
             storage.Span<T>(start, destination.Length).CopyTo(destination);
         }

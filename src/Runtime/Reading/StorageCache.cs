@@ -82,6 +82,14 @@ internal sealed unsafe class StorageCache : IDisposable
     }
 
     /// <summary>
+    /// The storage's buffer when a part of it (a slice, a <c>CopyTo</c>) is best taken from memory: already loaded,
+    /// mapped, or in a compressed record, which inflates only from its start (so it is loaded whole, once, and kept).
+    /// Null when the part should be read straight from the file with <see cref="ReadRange"/>.
+    /// </summary>
+    public StorageBuffer? ForRange<T>(StorageRef storage) where T : unmanaged =>
+        Resident<T>(storage) ?? (_locations[storage.Key].Compressed ? Get<T>(storage) : null);
+
+    /// <summary>
     /// Reads bytes [<paramref name="byteStart"/>, + <c>destination.Length</c>) of a storage straight from the file, without
     /// loading the rest of it (slices): swapped to the machine's order, like a full load.
     /// </summary>

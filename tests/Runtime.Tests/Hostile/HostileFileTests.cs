@@ -413,6 +413,26 @@ public class HostileFileTests
         Assert.Equal(values, checkpoint.Read<float>("w").ToArray());
     }
 
+    [Theory]
+    [InlineData(TensorMemory.Managed)]
+    [InlineData(TensorMemory.NativeArena)]
+    [InlineData(TensorMemory.MemoryMapped)]
+    public void Slices_and_parts_of_a_DEFLATED_storage_record_read_correctly(TensorMemory mode)
+    {
+        // A compressed record can only be inflated from its start: ranged reads take it whole, once, then slice it.
+        var values = Enumerable.Range(0, 256).Select(i => (float)i).ToArray();
+        var zip = TorchZip.Build(TorchZip.StateDict(("w", "FloatStorage", "0", 256, 0, [16, 16], [16, 1])),
+            new Dictionary<string, byte[]> { ["0"] = TorchZip.Floats(values) }, storageLevel: CompressionLevel.Optimal);
+        using var file = new TempFile(zip);
+        using var checkpoint = Checkpoint.Open(file.Path, new LoadOptions { Memory = mode });
+
+        Assert.Equal(values[32..64], checkpoint.ReadSlice<float>("w", 2..4).ToArray());
+        Assert.Equal(values[(5 * 16 + 3)..(10 * 16 + 3)].Where((_, i) => i % 16 < 13).ToArray(), checkpoint.ReadSlice<float>("w", 5..10, 3..).ToArray());
+        var part = new float[100];
+        checkpoint.CopyTo("w", 150, part.AsSpan());
+        Assert.Equal(values[150..250], part);
+    }
+
     [Fact]
     public void A_DEFLATED_pickle_and_storage_read_correctly_with_a_transposed_view()
     {
