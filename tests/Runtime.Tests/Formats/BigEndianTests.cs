@@ -32,14 +32,43 @@ public class BigEndianTests
         Assert.Contains("byteorder record says 'middle'", e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>The fixture rewritten with every storage's elements byte-swapped and a byteorder record.</summary>
-    private static byte[] BigEndianCopy(string fixture, string byteOrder = "big")
+    [Theory]
+    [InlineData(TensorMemory.Managed)]
+    [InlineData(TensorMemory.NativeArena)]
+    public void Slices_and_parts_of_a_big_endian_archive_are_swapped_like_full_reads(TensorMemory memory)
     {
-        using var source = Checkpoint.Open(Fixtures.PathOf(fixture));
+        // 2 MB and 6 MB float tensors: slices and CopyTo parts from 1 MiB are read in parts on several threads, each
+        // swapped on its own, so a part edge must never split an element.
+        var little = Path.Combine(Path.GetTempPath(), $"statedict-le-{Guid.NewGuid():N}.pth");
+        try
+        {
+            var data = Enumerable.Range(0, 1_500_000).Select(i => i * 0.25f).ToArray();
+            new StateDictWriter().Add<float>("a", [500, 1000], data[..500_000]).Add<float>("b", [1500, 1000], data).Save(little);
+            using var file = new TempFile(BigEndianCopyOf(little));
+            using var checkpoint = Checkpoint.Open(file.Path, new LoadOptions { Memory = memory });
+
+            Assert.Equal(data[3_000..1_203_000], checkpoint.ReadSlice<float>("b", 3..1203).ToArray());
+            var part = new float[1_000_003];
+            checkpoint.CopyTo("b", 77, part.AsSpan());
+            Assert.Equal(data[77..1_000_080], part);
+            Assert.Equal(data[..500_000], checkpoint.Read<float>("a").ToArray());
+        }
+        finally
+        {
+            File.Delete(little);
+        }
+    }
+
+    /// <summary>The fixture rewritten with every storage's elements byte-swapped and a byteorder record.</summary>
+    private static byte[] BigEndianCopy(string fixture, string byteOrder = "big") => BigEndianCopyOf(Fixtures.PathOf(fixture), byteOrder);
+
+    private static byte[] BigEndianCopyOf(string path, string byteOrder = "big")
+    {
+        using var source = Checkpoint.Open(path);
         var unitOf = source.Tensors.Values.GroupBy(t => t.StorageKey).ToDictionary(
             g => g.Key,
             g => g.First().DType is DType.Complex64 or DType.Complex128 ? g.First().DType.ElementSize() / 2 : g.First().DType.ElementSize());
-        using var original = ZipFile.OpenRead(Fixtures.PathOf(fixture));
+        using var original = ZipFile.OpenRead(path);
         using var output = new MemoryStream();
         using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
         {
@@ -51,6 +80,10 @@ public class BigEndianTests
                 input.CopyTo(buffer);
                 var bytes = buffer.ToArray();
                 string name = entry.FullName[prefix.Length..];
+                if (name == "byteorder")
+                {
+                    continue; // torch >= 2.1 and our writer say "little": replaced below
+                }
                 if (name.StartsWith("data/", StringComparison.Ordinal) && unitOf[name["data/".Length..]] is var unit and > 1)
                 {
                     for (int i = 0; i + unit <= bytes.Length; i += unit)
