@@ -4,7 +4,7 @@ namespace StateDict.Reading;
 
 /// <summary>
 /// Reads spread over the machine's cores (whole storages in <see cref="Checkpoint.Preload"/>, parts of one large range
-/// in <see cref="StorageCache.ReadRange"/>): fresh destination pages are then faulted, and bytes copied out of the page
+/// in <see cref="StorageCache.ReadRange"/> from 8 MiB): fresh destination pages are then faulted, and bytes copied out of the page
 /// cache, on every core at once.
 /// </summary>
 internal static class ParallelReads

@@ -70,29 +70,29 @@ public sealed class SliceTests
         var path = Path.Combine(Path.GetTempPath(), $"statedict-slice-{Guid.NewGuid():N}.pth");
         try
         {
-            // [2048, 1000] floats = 8 MB: slices from 1 MiB up are read in parts on several threads, part edges
+            // [4096, 1000] floats = 16 MB: ranges from 8 MiB are read in parts on several threads, part edges
             // falling mid-row (4,000-byte rows), so every byte must still land in its place.
-            var data = Enumerable.Range(0, 2048 * 1000).Select(i => (float)i).ToArray();
-            new StateDictWriter().Add<float>("w", [2048, 1000], data).Save(path);
+            var data = Enumerable.Range(0, 4096 * 1000).Select(i => (float)i).ToArray();
+            new StateDictWriter().Add<float>("w", [4096, 1000], data).Save(path);
             using var checkpoint = Checkpoint.Open(path, new LoadOptions { Memory = mode });
             var file = checkpoint.File;
 
             long before = file.BytesRead;
-            var rows = checkpoint.ReadSlice<float>("w", 3..1500);
-            Assert.Equal(1497L * 1000 * 4, file.BytesRead - before);
-            Assert.Equal(data.AsSpan(3000, 1497 * 1000).ToArray(), rows.ToArray());
+            var rows = checkpoint.ReadSlice<float>("w", 3..3000);
+            Assert.Equal(2997L * 1000 * 4, file.BytesRead - before);
+            Assert.Equal(data.AsSpan(3000, 2997 * 1000).ToArray(), rows.ToArray());
 
             before = file.BytesRead;
-            var part = new float[700_001];
+            var part = new float[2_500_001];
             checkpoint.CopyTo("w", 12_345, part.AsSpan());
-            Assert.Equal(700_001L * 4, file.BytesRead - before);
+            Assert.Equal(2_500_001L * 4, file.BytesRead - before);
             Assert.Equal(data.AsSpan(12_345, part.Length).ToArray(), part);
 
-            // Neither read loaded the storage: a full read now reads all 8 MB, once.
+            // Neither read loaded the storage: a full read now reads all 16 MB, once.
             before = file.BytesRead;
             Assert.Equal(data, checkpoint.Read<float>("w").ToArray());
             checkpoint.CopyTo("w", 0, part.AsSpan());
-            Assert.Equal(2048L * 1000 * 4, file.BytesRead - before);
+            Assert.Equal(4096L * 1000 * 4, file.BytesRead - before);
             Assert.Equal(data.AsSpan(0, part.Length).ToArray(), part);
         }
         finally
