@@ -546,34 +546,33 @@ internal sealed class PickleMachine
     }
 
     /// <summary>
-    /// NEWOBJ's class: plain data is refused (CPython: "class argument must be a type"); what a call returned is a class
-    /// only if the callable returns classes, which no allow-listed global does, so the VM reads on (naming every later
-    /// global) and refuses at the end (<see cref="Defer"/>).
-    /// </summary>
-    /// <summary>
     /// What REDUCE and OBJ call: not plain data (CPython's TypeError), and not a persistent id that torch.load makes a
     /// storage (a storage is not callable either; a legacy module id gives a class, which is).
     /// </summary>
-    private static object Callable(object target, string opcode, int at, PickleSource src)
-    {
-        NotPlainData(target, opcode, "is not callable", at, src);
-        return target is PyPersistentId { NamesClass: false }
-            ? throw src.Corrupt(at, $"{opcode} on a persistent id, which torch.load makes a storage: not callable")
-            : target;
-    }
+    private static object Callable(object target, string opcode, int at, PickleSource src) =>
+        NotPlainDataOrStorage(target, opcode, "is not callable", "not callable", at, src);
 
+    /// <summary>
+    /// NEWOBJ's class: plain data and storages are refused (CPython: "class argument must be a type"); what a call
+    /// returned is a class only if the callable returns classes, which no allow-listed global does, so the VM reads on
+    /// (naming every later global) and refuses at the end (<see cref="Defer"/>).
+    /// </summary>
     private object NewObjClass(object cls, string opcode, int at, PickleSource src)
     {
-        NotPlainData(cls, opcode, "is not a class (CPython: class argument must be a type)", at, src);
-        if (cls is PyPersistentId { NamesClass: false })
-        {
-            throw src.Corrupt(at, $"{opcode} on a persistent id, which torch.load makes a storage: not a class");
-        }
+        NotPlainDataOrStorage(cls, opcode, "is not a class (CPython: class argument must be a type)", "not a class", at, src);
         if (cls is PyCall)
         {
             Defer(src.Corrupt(at, $"{opcode} on an object a call returned, which is not a class unless that call makes classes"));
         }
         return cls;
+    }
+
+    private static object NotPlainDataOrStorage(object target, string opcode, string problem, string storageProblem, int at, PickleSource src)
+    {
+        NotPlainData(target, opcode, problem, at, src);
+        return target is PyPersistentId { NamesClass: false }
+            ? throw src.Corrupt(at, $"{opcode} on a persistent id, which torch.load makes a storage: {storageProblem}")
+            : target;
     }
 
     private static PyTuple AsArgs(object args, string opcode, int at, PickleSource src) =>

@@ -54,9 +54,6 @@ internal sealed record ReadPolicy(CheckpointFormat Format, bool AllowModulePickl
         _ => null,
     };
 
-    /// <summary>A legacy <c>('module', cls, source_file, source)</c> persistent id, which names a class rather than a storage.</summary>
-    public static bool IsModuleId(PyPersistentId pid) => pid.NamesClass;
-
     /// <summary>A class of a TorchScript archive's module tree (<c>__torch__.*</c>).</summary>
     public static bool IsScriptClass(PyGlobal global) => AllowList.IsTorchScript(global) && global.Module != "torch.jit._pickle";
 

@@ -37,7 +37,7 @@ internal sealed class StorageTable
         _byKey = new(pickle.PersistentIds.Count, StringComparer.Ordinal);
         foreach (var pid in pickle.PersistentIds)
         {
-            if (!(moduleIds && ReadPolicy.IsModuleId(pid)))
+            if (!(moduleIds && pid.NamesClass))
             {
                 _byId[pid] = Interpret(pid, source, embeddedAt: null);
             }
