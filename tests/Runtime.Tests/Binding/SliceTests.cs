@@ -1,3 +1,4 @@
+using StateDict.Tests.Hostile;
 using StateDict.Tests.Support;
 using Xunit;
 
@@ -36,30 +37,23 @@ public sealed class SliceTests
     [Fact]
     public void A_slice_reads_only_the_bytes_of_its_elements()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"statedict-slice-{Guid.NewGuid():N}.pth");
-        try
-        {
-            var data = Enumerable.Range(0, 256 * 1024).Select(i => (float)i).ToArray(); // [1024, 256] = 1 MiB
-            new StateDictWriter().Add<float>("w", [1024, 256], data).Add<float>("t", [64, 4096], data).Save(path);
-            using var checkpoint = Checkpoint.Open(path, new LoadOptions { Memory = TensorMemory.NativeArena });
-            var file = checkpoint.File;
-            long before = file.BytesRead;
+        using var temp = new TempFile([]);
+        var data = Enumerable.Range(0, 256 * 1024).Select(i => (float)i).ToArray(); // [1024, 256] = 1 MiB
+        new StateDictWriter().Add<float>("w", [1024, 256], data).Add<float>("t", [64, 4096], data).Save(temp.Path);
+        using var checkpoint = Checkpoint.Open(temp.Path, new LoadOptions { Memory = TensorMemory.NativeArena });
+        var file = checkpoint.File;
+        long before = file.BytesRead;
 
-            var rows = checkpoint.ReadSlice<float>("w", 128..256);          // 128 rows: 128 KiB
-            Assert.Equal(128L * 256 * 4, file.BytesRead - before);
-            Assert.Equal(data.AsSpan(128 * 256, 128 * 256).ToArray(), rows.ToArray());
+        var rows = checkpoint.ReadSlice<float>("w", 128..256);          // 128 rows: 128 KiB
+        Assert.Equal(128L * 256 * 4, file.BytesRead - before);
+        Assert.Equal(data.AsSpan(128 * 256, 128 * 256).ToArray(), rows.ToArray());
 
-            before = file.BytesRead;
-            var block = checkpoint.ReadSlice<float>("t", 10..20, 1024..); // 10 rows of 3072 columns: 120 KiB, in 10 runs
-            Assert.Equal(10L * 3072 * 4, file.BytesRead - before);
-            Assert.Equal(30720, block.Length);
-            Assert.Equal((10 * 4096) + 1024, block[0, 0]);
-            Assert.Equal((19 * 4096) + 4095, block[9, 3071]);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        before = file.BytesRead;
+        var block = checkpoint.ReadSlice<float>("t", 10..20, 1024..); // 10 rows of 3072 columns: 120 KiB, in 10 runs
+        Assert.Equal(10L * 3072 * 4, file.BytesRead - before);
+        Assert.Equal(30720, block.Length);
+        Assert.Equal((10 * 4096) + 1024, block[0, 0]);
+        Assert.Equal((19 * 4096) + 4095, block[9, 3071]);
     }
 
     [Theory]
@@ -67,38 +61,31 @@ public sealed class SliceTests
     [InlineData(TensorMemory.NativeArena)]
     public void Large_slices_and_CopyTo_read_only_their_bytes_in_parts_without_loading_the_storage(TensorMemory mode)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"statedict-slice-{Guid.NewGuid():N}.pth");
-        try
-        {
-            // [4096, 1000] floats = 16 MB: ranges from 8 MiB are read in parts on several threads, part edges
-            // falling mid-row (4,000-byte rows), so every byte must still land in its place.
-            var data = Enumerable.Range(0, 4096 * 1000).Select(i => (float)i).ToArray();
-            new StateDictWriter().Add<float>("w", [4096, 1000], data).Save(path);
-            using var checkpoint = Checkpoint.Open(path, new LoadOptions { Memory = mode });
-            var file = checkpoint.File;
+        using var temp = new TempFile([]);
+        // [4096, 1000] floats = 16 MB: ranges from 8 MiB are read in parts on several threads, part edges
+        // falling mid-row (4,000-byte rows), so every byte must still land in its place.
+        var data = Enumerable.Range(0, 4096 * 1000).Select(i => (float)i).ToArray();
+        new StateDictWriter().Add<float>("w", [4096, 1000], data).Save(temp.Path);
+        using var checkpoint = Checkpoint.Open(temp.Path, new LoadOptions { Memory = mode });
+        var file = checkpoint.File;
 
-            long before = file.BytesRead;
-            var rows = checkpoint.ReadSlice<float>("w", 3..3000);
-            Assert.Equal(2997L * 1000 * 4, file.BytesRead - before);
-            Assert.Equal(data.AsSpan(3000, 2997 * 1000).ToArray(), rows.ToArray());
+        long before = file.BytesRead;
+        var rows = checkpoint.ReadSlice<float>("w", 3..3000);
+        Assert.Equal(2997L * 1000 * 4, file.BytesRead - before);
+        Assert.Equal(data.AsSpan(3000, 2997 * 1000).ToArray(), rows.ToArray());
 
-            before = file.BytesRead;
-            var part = new float[2_500_001];
-            checkpoint.CopyTo("w", 12_345, part.AsSpan());
-            Assert.Equal(2_500_001L * 4, file.BytesRead - before);
-            Assert.Equal(data.AsSpan(12_345, part.Length).ToArray(), part);
+        before = file.BytesRead;
+        var part = new float[2_500_001];
+        checkpoint.CopyTo("w", 12_345, part.AsSpan());
+        Assert.Equal(2_500_001L * 4, file.BytesRead - before);
+        Assert.Equal(data.AsSpan(12_345, part.Length).ToArray(), part);
 
-            // Neither read loaded the storage: a full read now reads all 16 MB, once.
-            before = file.BytesRead;
-            Assert.Equal(data, checkpoint.Read<float>("w").ToArray());
-            checkpoint.CopyTo("w", 0, part.AsSpan());
-            Assert.Equal(4096L * 1000 * 4, file.BytesRead - before);
-            Assert.Equal(data.AsSpan(0, part.Length).ToArray(), part);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        // Neither read loaded the storage: a full read now reads all 16 MB, once.
+        before = file.BytesRead;
+        Assert.Equal(data, checkpoint.Read<float>("w").ToArray());
+        checkpoint.CopyTo("w", 0, part.AsSpan());
+        Assert.Equal(4096L * 1000 * 4, file.BytesRead - before);
+        Assert.Equal(data.AsSpan(0, part.Length).ToArray(), part);
     }
 
     [Fact]

@@ -39,24 +39,17 @@ public class BigEndianTests
     {
         // 2 MB and 12 MB float tensors: slices and CopyTo parts from 8 MiB are read in parts on several threads, each
         // swapped on its own, so a part edge must never split an element.
-        var little = Path.Combine(Path.GetTempPath(), $"statedict-le-{Guid.NewGuid():N}.pth");
-        try
-        {
-            var data = Enumerable.Range(0, 3_000_000).Select(i => i * 0.25f).ToArray();
-            new StateDictWriter().Add<float>("a", [500, 1000], data[..500_000]).Add<float>("b", [3000, 1000], data).Save(little);
-            using var file = new TempFile(BigEndianCopyOf(little));
-            using var checkpoint = Checkpoint.Open(file.Path, new LoadOptions { Memory = memory });
+        using var temp = new TempFile([]);
+        var data = Enumerable.Range(0, 3_000_000).Select(i => i * 0.25f).ToArray();
+        new StateDictWriter().Add<float>("a", [500, 1000], data[..500_000]).Add<float>("b", [3000, 1000], data).Save(temp.Path);
+        using var file = new TempFile(BigEndianCopyOf(temp.Path));
+        using var checkpoint = Checkpoint.Open(file.Path, new LoadOptions { Memory = memory });
 
-            Assert.Equal(data[3_000..2_403_000], checkpoint.ReadSlice<float>("b", 3..2403).ToArray());
-            var part = new float[2_200_003];
-            checkpoint.CopyTo("b", 77, part.AsSpan());
-            Assert.Equal(data[77..2_200_080], part);
-            Assert.Equal(data[..500_000], checkpoint.Read<float>("a").ToArray());
-        }
-        finally
-        {
-            File.Delete(little);
-        }
+        Assert.Equal(data[3_000..2_403_000], checkpoint.ReadSlice<float>("b", 3..2403).ToArray());
+        var part = new float[2_200_003];
+        checkpoint.CopyTo("b", 77, part.AsSpan());
+        Assert.Equal(data[77..2_200_080], part);
+        Assert.Equal(data[..500_000], checkpoint.Read<float>("a").ToArray());
     }
 
     /// <summary>The fixture rewritten with every storage's elements byte-swapped and a byteorder record.</summary>
