@@ -13,7 +13,7 @@ namespace StateDict.LoadBench;
 /// </summary>
 internal static class Measure
 {
-    public static readonly string[] Modes = ["open", "copy", "copy-seq", "copy-managed", "mmap-open", "mmap", "read-each", "slice8", "convert-f32", "limits"];
+    public static readonly string[] Modes = ["open", "copy", "copy-seq", "copy-managed", "mmap-open", "mmap", "read-each", "slice8", "slice8-into", "copy-into", "convert-f32", "limits"];
 
     public static int Run(string mode, string path, int repetitions, string? touch, bool fresh)
     {
@@ -47,7 +47,13 @@ internal static class Measure
                 ReadEach(path, repetitions, fresh, result);
                 break;
             case "slice8":
-                Slices(path, result);
+                Slices(path, eighth: true, into: false, result);
+                break;
+            case "slice8-into":
+                Slices(path, eighth: true, into: true, result);
+                break;
+            case "copy-into":
+                Slices(path, eighth: false, into: true, result);
                 break;
             case "convert-f32":
                 ConvertAll(path, repetitions, fresh, result);
@@ -207,15 +213,22 @@ internal static class Measure
     }
 
     /// <summary>
-    /// What a tensor-parallel worker reads: open (copy mode), then the first eighth of dim 0 of every tensor with
-    /// <see cref="Checkpoint.ReadSlice{T}(string, ReadOnlySpan{Range})"/>, touching every page. Compare with the copy row.
+    /// What a tensor-parallel worker reads: open (copy mode), then the first eighth of dim 0 of every tensor, touching
+    /// every page: with <see cref="Checkpoint.ReadSlice{T}(string, ReadOnlySpan{Range})"/> (a fresh array each), or with
+    /// <paramref name="into"/> <see cref="Checkpoint.CopySliceTo{T}(string, Span{T}, ReadOnlySpan{Range})"/> into one
+    /// reused, already-touched buffer (the worker's preallocated weights). Without <paramref name="eighth"/>, every whole
+    /// tensor the same way: the copy-into row, the full read slice8-into compares with.
     /// </summary>
-    private static void Slices(string path, JsonObject result)
+    private static void Slices(string path, bool eighth, bool into, JsonObject result)
     {
+        static int Rows(TensorInfo tensor, bool eighth) => (int)(eighth ? (tensor.Shape[0] + 7) / 8 : tensor.Shape[0]);
+        byte[] buffer;
         using (var warm = Checkpoint.Open(path))
         {
             var smallest = warm.Tensors.Values.Where(t => t.Shape.Length > 0).MinBy(t => t.ByteLength)!;
             Runtime.TouchSlice(warm, smallest, 1);
+            Runtime.CopySlice(warm, smallest, 1, new byte[smallest.ByteLength]);
+            buffer = Runtime.TouchedBuffer(warm.Tensors.Values.Max(t => t.ByteLength));
         }
         Settle();
         var clock = Stopwatch.StartNew();
@@ -223,8 +236,8 @@ internal static class Measure
         long sliceBytes = 0;
         foreach (var tensor in checkpoint.Tensors.Values.Where(t => t.Shape.Length > 0 && t.ElementCount > 0))
         {
-            int rows = (int)((tensor.Shape[0] + 7) / 8);
-            sliceBytes += Runtime.TouchSlice(checkpoint, tensor, rows);
+            int rows = Rows(tensor, eighth);
+            sliceBytes += into ? Runtime.CopySlice(checkpoint, tensor, rows, buffer) : Runtime.TouchSlice(checkpoint, tensor, rows);
         }
         result["seconds"] = clock.Elapsed.TotalSeconds;
         result["slice_bytes"] = sliceBytes;

@@ -53,6 +53,35 @@ internal static class Runtime
         _ => throw new NotSupportedException(tensor.DType.ToString()),
     };
 
+    /// <summary>
+    /// Copies the first <paramref name="rows"/> of dim 0 of a tensor into the start of <paramref name="buffer"/> and touches
+    /// its pages; returns the slice's bytes.
+    /// </summary>
+    public static long CopySlice(Checkpoint checkpoint, TensorInfo tensor, int rows, byte[] buffer) => tensor.DType switch
+    {
+        DType.Float32 => CopySlice<float>(checkpoint, tensor.Key, rows, buffer),
+        DType.BFloat16 => CopySlice<BFloat16>(checkpoint, tensor.Key, rows, buffer),
+        DType.Float16 => CopySlice<Half>(checkpoint, tensor.Key, rows, buffer),
+        DType.Int64 => CopySlice<long>(checkpoint, tensor.Key, rows, buffer),
+        _ => throw new NotSupportedException(tensor.DType.ToString()),
+    };
+
+    /// <summary>A buffer of <paramref name="bytes"/> whose every page is already backed (what a reused buffer is).</summary>
+    public static byte[] TouchedBuffer(long bytes)
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(checked((int)bytes), pinned: true);
+        buffer.AsSpan().Fill(1);
+        return buffer;
+    }
+
+    private static long CopySlice<T>(Checkpoint checkpoint, string key, int rows, byte[] buffer) where T : unmanaged
+    {
+        int written = checkpoint.CopySliceTo(key, MemoryMarshal.Cast<byte, T>(buffer.AsSpan()), ..rows);
+        var bytes = buffer.AsSpan(0, written * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        Memory.TouchPages(bytes);
+        return bytes.Length;
+    }
+
     private static long TouchSlice<T>(TensorView<T> slice) where T : unmanaged
     {
         Memory.TouchPages(MemoryMarshal.AsBytes(slice.Span));

@@ -27,6 +27,8 @@ internal sealed partial class Table(TableOptions options)
             "mmap" => "StateDict mmap full touch (open + read every tensor, read every byte)",
             "read-each" => "StateDict Read<T> of every tensor after the open (copy mode, touch every 4 KiB page; open not timed)",
             "slice8" => "StateDict ReadSlice, first 1/8 of dim 0 of every tensor (open + read, copy mode, touch every 4 KiB page)",
+            "slice8-into" => "StateDict CopySliceTo, the same slices into one reused buffer (open + read, touch every 4 KiB page)",
+            "copy-into" => "StateDict CopyTo of every whole tensor into one reused buffer (open + read, touch every 4 KiB page)",
             "convert-f32" => "StateDict ReadAs<float> of every tensor (open + convert; × memcpy of the float32 output's size)",
             "torch-0" => $"torch.load weights_only=False (+ {touch})",
             "torch-1" => $"torch.load weights_only=True (+ {touch})",
@@ -188,8 +190,8 @@ internal sealed partial class Table(TableOptions options)
                 }
                 notes.Add($"Dispose {Time(Stats.Median(runs.Select(r => Seconds(r, "dispose_seconds"))))}");
                 break;
-            case "slice8":
-                notes.Add($"{Stats.Median(runs.Select(r => Seconds(r, "slice_bytes"))) / 1e6:N1} MB of slices");
+            case "slice8" or "slice8-into" or "copy-into":
+                notes.Add($"{Stats.Median(runs.Select(r => Seconds(r, "slice_bytes"))) / 1e6:N1} MB of {(key == "copy-into" ? "tensors" : "slices")}");
                 break;
             case "convert-f32":
                 notes.Add($"{Stats.Median(runs.Select(r => Seconds(r, "output_bytes"))) / 1e6:N1} MB of float32 out, " +

@@ -23,6 +23,39 @@ public sealed partial class Checkpoint
     }
 
     /// <summary>
+    /// Copies the elements of <paramref name="ranges"/> (as <see cref="ReadSlice{T}(string, ReadOnlySpan{Range})"/> selects
+    /// them) row-major into the start of <paramref name="destination"/>, reading only the bytes they occupy: no array is
+    /// allocated, so a caller that reuses its buffers (a tensor-parallel worker filling preallocated shards, a
+    /// <c>load_state_dict</c>-style copy into existing weights) pays for the bytes and nothing else.
+    /// </summary>
+    /// <example><code>
+    /// var shard = new float[rowsPerWorker * hidden];
+    /// ckpt.CopySliceTo&lt;float&gt;("mlp.c_fc.weight", shard, (rank * rowsPerWorker)..((rank + 1) * rowsPerWorker));
+    /// </code></example>
+    /// <returns>How many elements were written.</returns>
+    /// <exception cref="TensorTypeMismatchException"><typeparamref name="T"/> is not the tensor's element type.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A range is outside its dimension.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the slice.</exception>
+    public int CopySliceTo<T>(string key, Span<T> destination, params ReadOnlySpan<Range> ranges) where T : unmanaged
+    {
+        var tensor = Find(key);
+        CheckElementType<T>(tensor);
+        var view = ViewGeometry.Of(tensor).Slice(ranges, key);
+        CheckReadable(tensor, view.Count);
+        if (destination.Length < view.Count)
+        {
+            throw new ArgumentException($"'{key}'[slice] has {view.Count} elements; the destination holds {destination.Length}", nameof(destination));
+        }
+        var written = destination[..(int)view.Count];
+        if (!written.IsEmpty)
+        {
+            CopyStored(tensor, view, written);
+            ViewSigns.Apply(written, tensor.IsConjugate, tensor.IsNegative);
+        }
+        return written.Length;
+    }
+
+    /// <summary>
     /// Reads a tensor as <typeparamref name="T"/> (<see cref="float"/>, <see cref="double"/>, <see cref="Half"/> or
     /// <see cref="BFloat16"/>), converting from any floating or integer dtype exactly as PyTorch's <c>tensor.to(dtype)</c>
     /// does (nearest-even rounding; infinities kept; NaN rules in the README). When <typeparamref name="T"/> is the stored
@@ -66,9 +99,7 @@ public sealed partial class Checkpoint
     /// </summary>
     private ReadOnlyMemory<T> ReadGeometry<T>(TensorInfo tensor, ViewGeometry view) where T : unmanaged
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ThrowIfMeta(tensor);
-        CheckSpanSize(tensor, view.Count);
+        CheckReadable(tensor, view.Count);
         if (view.Count == 0)
         {
             return ReadOnlyMemory<T>.Empty;
@@ -79,10 +110,33 @@ public sealed partial class Checkpoint
     /// <summary>The stored elements of a view (before any conj/neg bit is applied).</summary>
     private ReadOnlyMemory<T> ReadStored<T>(TensorInfo tensor, ViewGeometry view) where T : unmanaged
     {
+        if (_storages.ForRange<T>(tensor.Storage.Root) is { } buffer)
+        {
+            return ReadFrom<T>(buffer, view);
+        }
+        var result = GC.AllocateUninitializedArray<T>((int)view.Count);
+        HugePageArena.AdviseHugePages(result);
+        CopyStored(tensor, view, result.AsSpan());
+        return result;
+    }
+
+    /// <summary>
+    /// Writes a view's stored elements, row-major, into <paramref name="destination"/> (exactly <c>view.Count</c> long):
+    /// from the storage's buffer when having it costs no read, else only the bytes the elements occupy, from the file.
+    /// </summary>
+    private void CopyStored<T>(TensorInfo tensor, ViewGeometry view, Span<T> destination) where T : unmanaged
+    {
         var storage = tensor.Storage.Root;
         if (_storages.ForRange<T>(storage) is { } buffer)
         {
-            return ReadFrom<T>(buffer, view);
+            var stored = buffer.Span<T>(view.Offset, checked((int)view.Extent));
+            if (view.IsContiguous)
+            {
+                stored.CopyTo(destination);
+                return;
+            }
+            StridedCopy.Gather(stored, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), destination);
+            return;
         }
         int size = tensor.DType.ElementSize();
         int outer = view.OuterDimensions(out long run);
@@ -91,15 +145,14 @@ public sealed partial class Checkpoint
             // Runs too short to read one by one: one read of the span they cover, then a gather.
             var covering = GC.AllocateUninitializedArray<T>(checked((int)view.Extent));
             _storages.ReadRange(storage, view.Offset * size, MemoryMarshal.AsBytes(covering.AsSpan()));
-            return StridedCopy.Gather<T>(covering, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), view.Count);
+            StridedCopy.Gather<T>(covering, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), destination);
+            return;
         }
-        var result = GC.AllocateUninitializedArray<T>((int)view.Count);
-        HugePageArena.AdviseHugePages(result);
         Span<long> index = stackalloc long[outer];
         long source = view.Offset;
-        for (int written = 0; written < result.Length; written += (int)run)
+        for (int written = 0; written < destination.Length; written += (int)run)
         {
-            _storages.ReadRange(storage, source * size, MemoryMarshal.AsBytes(result.AsSpan(written, (int)run)));
+            _storages.ReadRange(storage, source * size, MemoryMarshal.AsBytes(destination.Slice(written, (int)run)));
             for (int d = outer - 1; d >= 0; d--)
             {
                 source += view.Strides[d];
@@ -111,7 +164,6 @@ public sealed partial class Checkpoint
                 index[d] = 0;
             }
         }
-        return result;
     }
 
     /// <summary>A view's elements from a storage buffer: shared when contiguous, gathered row-major otherwise.</summary>
@@ -128,6 +180,14 @@ public sealed partial class Checkpoint
         // Only the part of the storage the view can address is needed for the gather.
         var source = buffer.Span<T>(view.Offset, checked((int)view.Extent));
         return StridedCopy.Gather(source, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), view.Count);
+    }
+
+    /// <summary>Whether <paramref name="count"/> elements of <paramref name="tensor"/> can be read into one span now.</summary>
+    private void CheckReadable(TensorInfo tensor, long count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfMeta(tensor);
+        CheckSpanSize(tensor, count);
     }
 
     private void CheckSpanSize(TensorInfo tensor, long count)

@@ -6,9 +6,16 @@ internal static class StridedCopy
     public static T[] Gather<T>(ReadOnlySpan<T> storage, long offset, ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long count)
     {
         var result = GC.AllocateUninitializedArray<T>(checked((int)count));
-        if (count == 0)
+        Gather(storage, offset, shape, strides, result.AsSpan());
+        return result;
+    }
+
+    /// <summary>Writes the view's elements, row-major, into the first <c>shape</c>-product elements of <paramref name="result"/>.</summary>
+    public static void Gather<T>(ReadOnlySpan<T> storage, long offset, ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, Span<T> result)
+    {
+        if (result.IsEmpty)
         {
-            return result;
+            return;
         }
         int rank = shape.Length;
         int inner = rank - 1;
@@ -22,7 +29,7 @@ internal static class StridedCopy
             // One row of the innermost dimension.
             if (innerStride == 1)
             {
-                storage.Slice((int)source, (int)innerSize).CopyTo(result.AsSpan(written));
+                storage.Slice((int)source, (int)innerSize).CopyTo(result[written..]);
                 written += (int)innerSize;
             }
             else
@@ -47,7 +54,7 @@ internal static class StridedCopy
             }
             if (d < 0)
             {
-                return result;
+                return;
             }
         }
     }

@@ -29,6 +29,12 @@ public sealed class SliceTests
                     Assert.Equal(shape, slice.Shape.ToArray());
                     Assert.Equal(expected, slice.ToArray());
                     Assert.Equal(tensor, slice.Info);
+
+                    // The same elements into the caller's buffer; what lies after them is left alone.
+                    var buffer = Enumerable.Repeat(-7f, expected.Length + 3).ToArray();
+                    Assert.Equal(expected.Length, checkpoint.CopySliceTo<float>(tensor.Key, buffer, ranges));
+                    Assert.Equal(expected, buffer[..expected.Length]);
+                    Assert.Equal([-7f, -7f, -7f], buffer[expected.Length..]);
                 }
             }
         }
@@ -54,6 +60,13 @@ public sealed class SliceTests
         Assert.Equal(30720, block.Length);
         Assert.Equal((10 * 4096) + 1024, block[0, 0]);
         Assert.Equal((19 * 4096) + 4095, block[9, 3071]);
+
+        // Into the caller's memory: the same bytes read, nothing loaded, the same elements.
+        var into = new float[30720];
+        before = file.BytesRead;
+        checkpoint.CopySliceTo<float>("t", into, 10..20, 1024..);
+        Assert.Equal(10L * 3072 * 4, file.BytesRead - before);
+        Assert.Equal(block.ToArray(), into);
     }
 
     [Theory]
@@ -73,6 +86,12 @@ public sealed class SliceTests
         var rows = checkpoint.ReadSlice<float>("w", 3..3000);
         Assert.Equal(2997L * 1000 * 4, file.BytesRead - before);
         Assert.Equal(data.AsSpan(3000, 2997 * 1000).ToArray(), rows.ToArray());
+
+        before = file.BytesRead;
+        var into = new float[2997 * 1000];
+        checkpoint.CopySliceTo<float>("w", into, 3..3000);
+        Assert.Equal(2997L * 1000 * 4, file.BytesRead - before);
+        Assert.Equal(rows.ToArray(), into);
 
         before = file.BytesRead;
         var part = new float[2_500_001];
@@ -109,6 +128,9 @@ public sealed class SliceTests
         Assert.Contains("dimension 0", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => checkpoint.ReadSlice<float>(tensor.Key, .., .., ..));
         Assert.Throws<TensorTypeMismatchException>(() => checkpoint.ReadSlice<double>(tensor.Key, ..1));
+        var tooShort = Assert.Throws<ArgumentException>(() => checkpoint.CopySliceTo<float>(tensor.Key, new float[(int)tensor.Shape[1]], ..2));
+        Assert.Equal("destination", tooShort.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => checkpoint.CopySliceTo<float>(tensor.Key, new float[tensor.ElementCount], 0..(int)(tensor.Shape[0] + 1)));
     }
 
     [Fact]
