@@ -174,7 +174,7 @@ internal static class Canon
         {
             // CPython: REDUCE and INST/OBJ with arguments call cls(*args) (__new__ then __init__); NEWOBJ and argument-less
             // INST/OBJ on a class call cls.__new__(cls) only.
-            bool newOnly = call.Kind == CallKind.NewObj || (call.Kind == CallKind.Instantiate && call.Args.Items.Length == 0 && call.Callable is PyGlobal);
+            bool newOnly = call.Kind == CallKind.NewObj || (call.Kind == CallKind.Instantiate && call.Args.Items.Count == 0 && call.Callable is PyGlobal);
             Out.Append('C').Append(newOnly ? 'N' : 'R').Append('(');
             Walk(call.Callable, depth + 1);
             Out.Append(";(");

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Numerics;
 
 namespace StateDict.Pickle;
@@ -33,6 +34,7 @@ internal sealed class PickleMachine
     private readonly List<PyGlobal> _globals = [];
     private readonly HashSet<string> _globalNames = [];
     private readonly List<PyPersistentId> _persistentIds = [];
+    private readonly TupleSlab _tuples = new();
     // Counted per opcode in the hot loop (an array slot, not a sorted-dictionary update per call); named at STOP.
     private readonly int[] _callCounts = new int[CallOpcodes.Length];
     private readonly List<PyCall> _payloadCalls = [];
@@ -246,10 +248,17 @@ internal sealed class PickleMachine
 
             // Containers
             case PickleOpcode.EmptyTuple: Push(PyTuple.Empty); break;
-            case PickleOpcode.Tuple1: Push(new PyTuple([Pop(at, src)])); break;
-            case PickleOpcode.Tuple2: { var b = Pop(at, src); var a = Pop(at, src); Push(new PyTuple([a, b])); break; }
-            case PickleOpcode.Tuple3: { var c = Pop(at, src); var b = Pop(at, src); var a = Pop(at, src); Push(new PyTuple([a, b, c])); break; }
-            case PickleOpcode.Tuple: Push(new PyTuple(PopMark(at, src))); break;
+            case PickleOpcode.Tuple1: PushTupleOfTop(1, at, src); break;
+            case PickleOpcode.Tuple2: PushTupleOfTop(2, at, src); break;
+            case PickleOpcode.Tuple3: PushTupleOfTop(3, at, src); break;
+            case PickleOpcode.Tuple:
+                {
+                    int mark = PopMarkIndex(at, src);
+                    var tuple = _tuples.Tuple(CollectionsMarshal.AsSpan(_stack)[mark..]);
+                    _stack.RemoveRange(mark, _stack.Count - mark);
+                    Push(tuple);
+                    break;
+                }
             case PickleOpcode.EmptyList: Push(new PyList()); break;
             case PickleOpcode.List: { var list = new PyList(); list.Items.AddRange(PopMark(at, src)); Push(list); break; }
             case PickleOpcode.EmptyDict: Push(new PyDict()); break;
@@ -710,14 +719,37 @@ internal sealed class PickleMachine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object[] PopMark(int at, PickleSource src)
     {
+        int mark = PopMarkIndex(at, src);
+        var items = CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
+        _stack.RemoveRange(mark, _stack.Count - mark);
+        return items;
+    }
+
+    /// <summary>Pops the last MARK; returns where its items start on the stack (they stay there for the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int PopMarkIndex(int at, PickleSource src)
+    {
         if (_marks.Count == 0)
         {
             throw src.Corrupt(at, "no MARK to pop to");
         }
         int mark = _marks[^1];
         _marks.RemoveAt(_marks.Count - 1);
-        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_stack)[mark..].ToArray();
-        _stack.RemoveRange(mark, _stack.Count - mark);
-        return items;
+        return mark;
+    }
+
+    /// <summary>TUPLE1/2/3: the top <paramref name="count"/> items (above the last MARK, as Pop checks) become a tuple.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PushTupleOfTop(int count, int at, PickleSource src)
+    {
+        int floor = _marks.Count > 0 ? _marks[^1] : 0;
+        if (_stack.Count - floor < count)
+        {
+            throw src.Corrupt(at, "stack underflow");
+        }
+        int start = _stack.Count - count;
+        var tuple = _tuples.Tuple(CollectionsMarshal.AsSpan(_stack)[start..]);
+        _stack.RemoveRange(start, count);
+        Push(tuple);
     }
 }

@@ -28,17 +28,36 @@ internal sealed record PyGlobal(string Module, string Name, long Offset)
     public override string ToString() => FullName;
 }
 
-internal sealed class PyTuple(object[] items)
+/// <summary>
+/// A tuple. Its items may be a segment of a larger array the VM shares between the tuples of one pickle (one object per
+/// tuple instead of two, for the 80,000 tuples of a 20,000-tensor checkpoint): never written once the tuple exists.
+/// </summary>
+internal sealed class PyTuple
 {
     public static readonly PyTuple Empty = new([]);
 
-    public object[] Items { get; } = items;
+    // The hash cache, packed (a tuple per tensor argument, shape and stride): 0 unknown, 1 hashable (_hash), 2 not.
+    private int _hash;
+    private byte _hashState;
+
+    public PyTuple(object[] items) => Items = new ArraySegment<object>(items);
+
+    public PyTuple(ArraySegment<object> items) => Items = items;
+
+    public ArraySegment<object> Items { get; }
 
     /// <summary>Whether Python can hash it, once <see cref="PythonEquality.TupleHash"/> has looked.</summary>
-    public bool? Hashable { get; set; }
+    public bool? Hashable => _hashState == 0 ? null : _hashState == 1;
 
     /// <summary>Its <see cref="PythonEquality"/> hash, once computed; null while unknown or when it has none.</summary>
-    public int? HashCode { get; set; }
+    public int? HashCode => _hashState == 1 ? _hash : null;
+
+    /// <summary>Keeps <see cref="PythonEquality.TupleHash"/>'s answer: the hash, or null when it cannot be hashed.</summary>
+    public void RememberHash(int? hash)
+    {
+        _hash = hash ?? 0;
+        _hashState = hash is null ? (byte)2 : (byte)1;
+    }
 }
 
 internal sealed class PyList

@@ -39,7 +39,7 @@ internal sealed class PythonEquality : IEqualityComparer<object>
         {
             return (x, y) switch
             {
-                (PyTuple a, PyTuple b) => a.Items.Length == b.Items.Length && GetHashCode(a) == GetHashCode(b)
+                (PyTuple a, PyTuple b) => a.Items.Count == b.Items.Count && GetHashCode(a) == GetHashCode(b)
                     && a.Items.Zip(b.Items).All(p => Equals(p.First, p.Second)),
                 (PySet a, PySet b) => a.Items.Count == b.Items.Count && GetHashCode(a) == GetHashCode(b) && a.Items.All(b.Contains),
                 _ => Scalar(x!, y!),
@@ -127,11 +127,11 @@ internal sealed class PythonEquality : IEqualityComparer<object>
         while (pending.Count > 0 && root.Hashable is null)
         {
             var (tuple, next) = pending.Pop();
-            while (next < tuple.Items.Length && tuple.Items[next] is not PyTuple { Hashable: null })
+            while (next < tuple.Items.Count && tuple.Items[next] is not PyTuple { Hashable: null })
             {
                 next++;
             }
-            if (next < tuple.Items.Length)
+            if (next < tuple.Items.Count)
             {
                 pending.Push((tuple, next));
                 pending.Push(((PyTuple)tuple.Items[next], 0));
@@ -148,8 +148,7 @@ internal sealed class PythonEquality : IEqualityComparer<object>
                 }
                 hash.Add(item is PyTuple t ? t.HashCode!.Value : GetHashCode(item));
             }
-            tuple.HashCode = hashable ? hash.ToHashCode() : null;
-            tuple.Hashable = hashable;
+            tuple.RememberHash(hashable ? hash.ToHashCode() : null);
         }
         return root.HashCode;
     }

@@ -59,17 +59,15 @@ internal static class PayloadBytes
         }
     }
 
-    private static byte[]? FromInts(List<object> items, long budget, out string why) => FromInts(items.ToArray(), budget, out why);
-
-    private static byte[]? FromInts(object[] items, long budget, out string why)
+    private static byte[]? FromInts(IReadOnlyList<object> items, long budget, out string why)
     {
         why = "";
-        if (items.Length > budget)
+        if (items.Count > budget)
         {
-            return Fail($"bytearray of {items.Length} ints is over the budget of {budget} bytes", out why);
+            return Fail($"bytearray of {items.Count} ints is over the budget of {budget} bytes", out why);
         }
-        var bytes = new byte[items.Length];
-        for (int i = 0; i < items.Length; i++)
+        var bytes = new byte[items.Count];
+        for (int i = 0; i < items.Count; i++)
         {
             if (items[i] is not long value || value is < 0 or > 255)
             {
@@ -83,7 +81,7 @@ internal static class PayloadBytes
 
     private static string Describe(object value) => value is long l ? l.ToString(System.Globalization.CultureInfo.InvariantCulture) : "a " + PyValue.TypeName(value);
 
-    private static string Types(object[] args) => string.Join(", ", args.Select(PyValue.TypeName));
+    private static string Types(ArraySegment<object> args) => string.Join(", ", args.Select(PyValue.TypeName));
 
     private static byte[]? Fail(string problem, out string why)
     {

@@ -18,9 +18,9 @@ internal sealed class QuantizedRebuild(TensorRebuild rebuild)
     public QuantizedTensorInfo Build(string key, PyCall call)
     {
         var args = call.Args.Items;
-        if (args.Length != 7)
+        if (args.Count != 7)
         {
-            throw rebuild.Fail(call, key, $"_rebuild_qtensor takes 7 arguments, got {args.Length}");
+            throw rebuild.Fail(call, key, $"_rebuild_qtensor takes 7 arguments, got {args.Count}");
         }
         var slice = rebuild.Storage(call, key, args[0]);
         var qdtype = slice.Root.Quantized ?? throw rebuild.Fail(call, key, $"storage '{slice.Root.Key}' is not a quantized storage");
@@ -38,7 +38,7 @@ internal sealed class QuantizedRebuild(TensorRebuild rebuild)
             case ("torch.per_channel_affine" or "torch.per_channel_affine_float_qparams", [_, var scalesArg, var zeroPointsArg, long axis]):
                 return PerChannel(key, call, qdtype, shape, data, scalesArg, zeroPointsArg, axis);
             default:
-                throw rebuild.Unsupported(call, $"quantized tensor with quantizer params ({scheme.FullName}, {parameters.Length - 1} values) at '{key}'");
+                throw rebuild.Unsupported(call, $"quantized tensor with quantizer params ({scheme.FullName}, {parameters.Count - 1} values) at '{key}'");
         }
     }
 
@@ -68,7 +68,7 @@ internal sealed class QuantizedRebuild(TensorRebuild rebuild)
     }
 
     /// <summary>quint4x2 / quint2x4: contiguous from offset 0, packed over the flattened tensor, low bits first.</summary>
-    private TensorInfo Packed(PyCall call, string key, StorageSlice slice, object[] args, ImmutableArray<long> shape)
+    private TensorInfo Packed(PyCall call, string key, StorageSlice slice, ArraySegment<object> args, ImmutableArray<long> shape)
     {
         var strides = rebuild.Dimensions(call, key, args[3], "stride");
         if (args[1] is not 0L || !TensorInfo.IsRowMajor(shape, strides) || strides.Length != shape.Length)

@@ -29,7 +29,7 @@ internal sealed class SparseRebuild(TensorRebuild rebuild)
         return layout == TensorLayout.SparseCoo ? Coo(key, call, data) : Compressed(key, call, layout, data);
     }
 
-    private SparseTensorInfo Coo(string key, PyCall call, object[] data)
+    private SparseTensorInfo Coo(string key, PyCall call, ArraySegment<object> data)
     {
         if (data is not ([_, _, _] or [_, _, _, bool or PyNone]))
         {
@@ -44,10 +44,10 @@ internal sealed class SparseRebuild(TensorRebuild rebuild)
         }
         long sparseDims = indices.Shape[0];
         CheckValues(call, key, values, indices.Shape[1], sparseDims, shape, blockDims: 0);
-        return new SparseTensorInfo(key, TensorLayout.SparseCoo, shape, data.Length == 4 && data[3] is bool b ? b : null, indices, null, null, values);
+        return new SparseTensorInfo(key, TensorLayout.SparseCoo, shape, data.Count == 4 && data[3] is bool b ? b : null, indices, null, null, values);
     }
 
-    private SparseTensorInfo Compressed(string key, PyCall call, TensorLayout layout, object[] data)
+    private SparseTensorInfo Compressed(string key, PyCall call, TensorLayout layout, ArraySegment<object> data)
     {
         if (data is not [_, _, _, _])
         {

@@ -112,7 +112,7 @@ internal sealed class StorageTable
     private StorageSlice Interpret(PyPersistentId pid, PickleSource source, long? embeddedAt)
     {
         long at = pid.Offset;
-        if (pid.Id is not PyTuple { Items: var items } || items.Length is not (5 or 6) || items[0] is not "storage")
+        if (pid.Id is not PyTuple { Items: var items } || items.Count is not (5 or 6) || items[0] is not "storage")
         {
             throw new CheckpointFormatException(source.FilePath,
                 $"{source.Part} byte {at}: persistent id {PyValue.TypeName(pid.Id)} is not a torch storage reference ('storage', type, key, location, numel)");
@@ -128,7 +128,7 @@ internal sealed class StorageTable
         var storage = embeddedAt is { } call
             ? DeclareEmbedded(type, key, size, call, source, at)
             : Declare(type, key, size, at);
-        if (items.Length == 5 || items[5] is PyNone)
+        if (items.Count == 5 || items[5] is PyNone)
         {
             return new StorageSlice(storage, 0, null);
         }

@@ -28,7 +28,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
     /// <summary><c>torch.FloatTensor()</c> / <c>torch.Tensor.__new__</c> with no arguments and one BUILD state.</summary>
     private static bool IsLegacyTensor(PyCall call) =>
         (call.Global!.FullName == AllowList.Tensor || AllowList.TensorTypes.ContainsKey(call.Global.FullName))
-        && call.Args.Items.Length == 0 && call.Kind != CallKind.Instantiate && call.States.Count == 1;
+        && call.Args.Items.Count == 0 && call.Kind != CallKind.Instantiate && call.States.Count == 1;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TensorInfo Build(string key, PyCall call)
@@ -38,7 +38,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             case AllowList.RebuildParameter:
             case AllowList.RebuildParameterWithState:
-                if (args.Length < 1 || args[0] is not PyCall data || !IsTensor(data) || data.Global!.FullName is AllowList.RebuildParameter or AllowList.RebuildParameterWithState)
+                if (args.Count < 1 || args[0] is not PyCall data || !IsTensor(data) || data.Global!.FullName is AllowList.RebuildParameter or AllowList.RebuildParameterWithState)
                 {
                     throw Fail(call, key, "_rebuild_parameter needs a tensor as its first argument");
                 }
@@ -126,7 +126,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
     /// <summary>The pre-0.4 form: <c>torch.FloatTensor()</c> then BUILD <c>(storage, offset, size, stride)</c> (Tensor.set_).</summary>
     private TensorInfo Legacy(string key, PyCall call)
     {
-        if (call.States[0] is not PyTuple { Items.Length: 4 } state)
+        if (call.States[0] is not PyTuple { Items.Count: 4 } state)
         {
             throw Unsupported(call, key, $"{call.Global!.FullName} with a {PyValue.TypeName(call.States[0])} state");
         }
@@ -149,9 +149,9 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
             "_rebuild_tensor_v2" => 6,
             _ => 7,
         };
-        if (args.Length < expected || args.Length > expected + 1 || (expected == 4 && args.Length != 4))
+        if (args.Count < expected || args.Count > expected + 1 || (expected == 4 && args.Count != 4))
         {
-            throw Fail(call, key, $"{name} takes {expected} arguments, got {args.Length}");
+            throw Fail(call, key, $"{name} takes {expected} arguments, got {args.Count}");
         }
         var slice = Storage(call, key, args[0]);
         if (slice.Root.Quantized is { } quantized)
@@ -167,7 +167,7 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
         {
             throw Fail(call, key, $"{name} needs a typed storage but '{slice.Root.Key}' is untyped");
         }
-        var (conjugate, negative) = args.Length > expected ? ViewMetadata(call, key, args[expected]) : (false, false);
+        var (conjugate, negative) = args.Count > expected ? ViewMetadata(call, key, args[expected]) : (false, false);
         return View(call, key, slice, args[1], args[2], args[3], isParameter, viewed, conjugate, negative);
     }
 
@@ -260,13 +260,13 @@ internal sealed class TensorRebuild(StorageTable storages, PickleSource source, 
             PyCall { Global: { FullName: AllowList.Size }, Args.Items: [PyTuple t] } => t,
             _ => throw Fail(call, key, $"{what} is a {PyValue.TypeName(value)}, not a tuple"),
         };
-        if (tuple.Items.Length > limits.MaxRank)
+        if (tuple.Items.Count > limits.MaxRank)
         {
-            throw Fail(call, key, $"{what} has {tuple.Items.Length} dimensions, over the budget of {limits.MaxRank} (CheckpointLimits.MaxRank)");
+            throw Fail(call, key, $"{what} has {tuple.Items.Count} dimensions, over the budget of {limits.MaxRank} (CheckpointLimits.MaxRank)");
         }
         // On the stack up to the default rank budget; a larger budget a caller chose gets an array.
-        Span<long> dims = tuple.Items.Length <= 64 ? stackalloc long[64] : new long[tuple.Items.Length];
-        dims = dims[..tuple.Items.Length];
+        Span<long> dims = tuple.Items.Count <= 64 ? stackalloc long[64] : new long[tuple.Items.Count];
+        dims = dims[..tuple.Items.Count];
         for (int i = 0; i < dims.Length; i++)
         {
             dims[i] = tuple.Items[i] is long d && d >= 0 ? d : throw Fail(call, key, $"{what} holds {tuple.Items[i]}, not a non-negative integer");

@@ -203,7 +203,7 @@ internal sealed class TorchReader
                 VisitItems(args is [PyList l] ? l.Items : args is [PyTuple t] ? t.Items : [], key, depth);
                 break;
             case AllowList.Device when args is [string] or [string, long]:
-                AddValue(key, args.Length == 1 ? args[0] : $"{args[0]}:{args[1]}");
+                AddValue(key, args.Count == 1 ? args[0] : $"{args[0]}:{args[1]}");
                 break;
             case AllowList.CodecsEncode when args is [string text, string encoding] && encoding is "latin1" or "latin-1":
                 AddValue(key, System.Text.Encoding.Latin1.GetBytes(text));

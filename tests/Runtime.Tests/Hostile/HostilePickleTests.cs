@@ -615,7 +615,7 @@ public class HostilePickleTests
 
         Assert.Same(top.Items[0], top.Items[1]);
         int depth = 0;
-        for (object node = top; node is PyTuple { Items.Length: 2 } t; node = t.Items[0])
+        for (object node = top; node is PyTuple { Items.Count: 2 } t; node = t.Items[0])
         {
             depth++;
         }

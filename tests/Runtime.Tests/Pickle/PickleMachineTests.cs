@@ -543,7 +543,7 @@ public class PickleMachineTests
     [Fact]
     public void EmptyTuple_has_no_items()
     {
-        Assert.Empty(Assert.IsType<PyTuple>(Root(new PickleBuilder().Proto(2).EmptyTuple().Stop())).Items);
+        Assert.Equal(0, Assert.IsType<PyTuple>(Root(new PickleBuilder().Proto(2).EmptyTuple().Stop())).Items.Count);
     }
 
     [Theory]
@@ -558,7 +558,7 @@ public class PickleMachineTests
     [Fact]
     public void Tuple_of_an_empty_mark_is_empty()
     {
-        Assert.Empty(Assert.IsType<PyTuple>(Root(new PickleBuilder().Mark().Tuple().Stop())).Items);
+        Assert.Equal(0, Assert.IsType<PyTuple>(Root(new PickleBuilder().Mark().Tuple().Stop())).Items.Count);
     }
 
     [Fact]
@@ -589,6 +589,71 @@ public class PickleMachineTests
         var outer = Assert.IsType<PyTuple>(root);
         Assert.Equal(0L, outer.Items[0]);
         Assert.Equal([1L, 2L], Assert.IsType<PyTuple>(outer.Items[1]).Items);
+    }
+
+    [Fact]
+    public void Tuple1_to_3_below_a_mark_is_a_stack_underflow_as_in_CPython()
+    {
+        Fails<CheckpointCorruptException>(new PickleBuilder().Proto(2).BinInt1(1).Mark().BinInt1(2).Tuple2().Stop(), 7, "stack underflow");
+        Fails<CheckpointCorruptException>(new PickleBuilder().Proto(2).BinInt1(1).BinInt1(2).Tuple3().Stop(), 6, "stack underflow");
+    }
+
+    [Fact]
+    public void Equal_tuples_of_ints_are_one_shared_object_and_other_tuples_are_not()
+    {
+        // Sizes and strides: (16, 16) twice, (16, 1), then (1,) against (True,), equal in Python but not the same value here.
+        var root = Root(new PickleBuilder().Proto(2).Mark()
+            .BinInt1(16).BinInt1(16).Tuple2()
+            .BinInt1(16).BinInt1(16).Tuple2()
+            .BinInt1(16).BinInt1(1).Tuple2()
+            .BinInt1(1).Tuple1()
+            .NewTrue().Tuple1()
+            .Mark().BinUnicode("a").Tuple().Mark().BinUnicode("a").Tuple()
+            .Mark().BinInt1(1).BinInt1(2).BinInt1(3).BinInt1(4).BinInt1(5).Tuple().Mark().BinInt1(1).BinInt1(2).BinInt1(3).BinInt1(4).BinInt1(5).Tuple()
+            .List().Stop());
+
+        var items = Assert.IsType<PyList>(root).Items;
+        Assert.Same(items[0], items[1]);
+        Assert.Equal([16L, 16L], ((PyTuple)items[0]).Items);
+        Assert.Equal([16L, 1L], ((PyTuple)items[2]).Items);
+        Assert.Equal([1L], ((PyTuple)items[3]).Items);
+        Assert.Equal([true], ((PyTuple)items[4]).Items);
+        Assert.NotSame(items[5], items[6]);
+        Assert.NotSame(items[7], items[8]);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], ((PyTuple)items[8]).Items);
+    }
+
+    [Fact]
+    public void Many_tuples_keep_their_own_items_across_shared_blocks()
+    {
+        // 3,000 string triples (9,000 items: several blocks of the VM's tuple slab), 5,000 distinct int pairs (more than
+        // the shared-shape table holds) and one 100-item tuple (its own array): each must read back exactly.
+        var pickle = new PickleBuilder().Proto(2).Mark();
+        for (int i = 0; i < 3000; i++)
+        {
+            pickle.BinUnicode($"k{i}").BinUnicode($"s{i}").BinInt(i).Tuple3();
+        }
+        for (int i = 0; i < 5000; i++)
+        {
+            pickle.BinInt(i).BinInt(-i).Tuple2();
+        }
+        pickle.Mark();
+        for (int i = 0; i < 100; i++)
+        {
+            pickle.BinInt(i);
+        }
+        var items = Assert.IsType<PyList>(Root(pickle.Tuple().List().Stop())).Items;
+
+        Assert.Equal(8001, items.Count);
+        for (int i = 0; i < 3000; i++)
+        {
+            Assert.Equal([$"k{i}", $"s{i}", (long)i], ((PyTuple)items[i]).Items);
+        }
+        for (int i = 0; i < 5000; i++)
+        {
+            Assert.Equal([(long)i, (long)-i], ((PyTuple)items[3000 + i]).Items);
+        }
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (object)(long)i), ((PyTuple)items[8000]).Items);
     }
 
     // ------------------------------------------------------------------ lists
