@@ -103,7 +103,7 @@ internal sealed class ZipContainer : IContainer
         "data/".CopyTo(name.AsSpan(_prefix.Length));
         int keyStart = _prefix.Length + "data/".Length;
         string dataFolder = _prefix + "data/";
-        var spans = new List<(long Offset, long Length, StorageLocation Location)>(storages.Count);
+        var spans = new List<(long Offset, long Length, string Key)>(storages.Count);
         foreach (var storage in storages)
         {
             if (keyStart + storage.Key.Length > name.Length)
@@ -128,7 +128,7 @@ internal sealed class ZipContainer : IContainer
             located.Add(storage.Key, location);
             if (offset >= 0 && size > 0)
             {
-                spans.Add((offset, size, location));
+                spans.Add((offset, size, storage.Key));
             }
         }
         CheckNoOverlap(spans);
@@ -137,7 +137,7 @@ internal sealed class ZipContainer : IContainer
 
     /// <summary>Two storages whose bytes overlap in the file would alias memory that torch keeps separate: refuse.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CheckNoOverlap(List<(long Offset, long Length, StorageLocation Location)> spans)
+    private void CheckNoOverlap(List<(long Offset, long Length, string Key)> spans)
     {
         spans.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
         for (int i = 1; i < spans.Count; i++)
@@ -146,7 +146,7 @@ internal sealed class ZipContainer : IContainer
             if (location.Offset < previous.Offset + previous.Length)
             {
                 throw new CheckpointCorruptException(_file.Path,
-                    $"records {previous.Location.Record} (bytes {previous.Offset}..{previous.Offset + previous.Length}) and {location.Location.Record} (from byte {location.Offset}) overlap");
+                    $"records {_prefix}data/{previous.Key} (bytes {previous.Offset}..{previous.Offset + previous.Length}) and {_prefix}data/{location.Key} (from byte {location.Offset}) overlap");
             }
         }
     }

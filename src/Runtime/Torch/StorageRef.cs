@@ -28,7 +28,7 @@ internal sealed class StorageRef(string key, DType? dtype, long size, bool untyp
 }
 
 /// <summary>A (possibly legacy sub-) view of a storage: the part a persistent id hands to a tensor.</summary>
-internal sealed record StorageSlice(StorageRef Root, long ElementOffset, long? ViewElementCount)
+internal readonly record struct StorageSlice(StorageRef Root, long ElementOffset, long? ViewElementCount)
 {
     /// <summary>Elements a tensor may address through this slice.</summary>
     public long ElementCount => ViewElementCount ?? Root.ElementCount;

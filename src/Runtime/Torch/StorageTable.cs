@@ -76,7 +76,7 @@ internal sealed class StorageTable
                 slice = embedded;
                 return true;
             default:
-                slice = null!;
+                slice = default;
                 return false;
         }
     }
