@@ -205,9 +205,6 @@ internal sealed class PickleMachine
                     PopMark(at, src);
                 }
                 break;
-            case PickleOpcode.PopMark:
-                PopMark(at, src);
-                break;
             case PickleOpcode.Dup:
                 Push(Peek(at, src));
                 break;
@@ -220,31 +217,12 @@ internal sealed class PickleMachine
             case PickleOpcode.BinInt1: Push(PyValue.Int(r.ReadByte())); break;
             case PickleOpcode.BinInt2: Push(PyValue.Int(r.ReadUInt16())); break;
             case PickleOpcode.Long1: Push(ReadLong(ref r, at, r.ReadByte())); break;
-            case PickleOpcode.Long4:
-                int width = r.ReadInt32();
-                if (width < 0)
-                {
-                    throw src.Corrupt(at, $"LONG4 has negative length {width}");
-                }
-                Push(ReadLong(ref r, at, width));
-                break;
             case PickleOpcode.BinFloat: Push(r.ReadFloat64BigEndian()); break;
-            case PickleOpcode.Int: PushTextInteger(PickleNumbers.Int(NonEmptyLine(ref r, "INT"), _limits.MaxIntegerBytes), at, src); break;
-            case PickleOpcode.Long: PushTextInteger(PickleNumbers.Long(NonEmptyLine(ref r, "LONG"), _limits.MaxIntegerBytes), at, src); break;
-            case PickleOpcode.Float: Push(PickleNumbers.Float(NonEmptyLine(ref r, "FLOAT")) ?? throw src.Corrupt(at, "could not convert the FLOAT text to float")); break;
 
             // Strings and bytes
             case PickleOpcode.BinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(4, "BINUNICODE"), "BINUNICODE"), at, src)); break;
             case PickleOpcode.ShortBinUnicode: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(1, "SHORT_BINUNICODE"), "SHORT_BINUNICODE"), at, src)); break;
             case PickleOpcode.BinUnicode8: Push(PickleText.Utf8SurrogatePass(r.ReadBytes(r.ReadLength(8, "BINUNICODE8"), "BINUNICODE8"), at, src)); break;
-            case PickleOpcode.Unicode: Push(PickleText.RawUnicodeEscape(r.ReadLine("UNICODE"), at, src)); break;
-            case PickleOpcode.BinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
-            case PickleOpcode.ShortBinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
-            case PickleOpcode.String: Push(PickleText.QuotedString(r.ReadLine("STRING"), at, src)); break;
-            case PickleOpcode.BinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(4, "BINBYTES"), "BINBYTES").ToArray(), mutable: false)); break;
-            case PickleOpcode.ShortBinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(1, "SHORT_BINBYTES"), "SHORT_BINBYTES").ToArray(), mutable: false)); break;
-            case PickleOpcode.BinBytes8: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(8, "BINBYTES8"), "BINBYTES8").ToArray(), mutable: false)); break;
-            case PickleOpcode.ByteArray8: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(8, "BYTEARRAY8"), "BYTEARRAY8").ToArray(), mutable: true)); break;
 
             // Containers
             case PickleOpcode.EmptyTuple: Push(PyTuple.Empty); break;
@@ -260,33 +238,10 @@ internal sealed class PickleMachine
                     break;
                 }
             case PickleOpcode.EmptyList: Push(new PyList()); break;
-            case PickleOpcode.List: { var list = new PyList(); list.Items.AddRange(PopMark(at, src)); Push(list); break; }
             case PickleOpcode.EmptyDict: Push(new PyDict()); break;
-            case PickleOpcode.Dict: { var dict = new PyDict(); SetItems(dict, PopMark(at, src), "DICT", at, src); Push(dict); break; }
-            case PickleOpcode.EmptySet: Push(new PySet(frozen: false)); break;
-            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); AddAll(set, Hashable(PopMark(at, src), "FROZENSET", at, src), "FROZENSET", at, src); Push(set); break; }
             case PickleOpcode.Append: { var item = Pop(at, src); Append(Peek(at, src), [item], at, src); break; }
             // CPython's APPENDS, SETITEMS and ADDITEMS with nothing since their MARK only check that a target exists.
             case PickleOpcode.Appends: { var items = PopMark(at, src); var target = Peek(at, src); if (items.Length > 0) { Append(target, items, at, src); } break; }
-            case PickleOpcode.AddItems:
-                {
-                    var items = PopMark(at, src);
-                    if (items.Length == 0)
-                    {
-                        Peek(at, src);
-                        break;
-                    }
-                    var target = Peek(at, src);
-                    if (target is PySet { Frozen: false } set)
-                    {
-                        AddAll(set, Hashable(items, "ADDITEMS", at, src), "ADDITEMS", at, src);
-                    }
-                    else
-                    {
-                        Unmodelled(target, "ADDITEMS", "an add method", at, src);
-                    }
-                    break;
-                }
             case PickleOpcode.SetItem:
                 {
                     var value = Pop(at, src);
@@ -299,11 +254,9 @@ internal sealed class PickleMachine
             // Memo
             case PickleOpcode.BinPut: Put(r.ReadByte(), at, src); break;
             case PickleOpcode.LongBinPut: Put(r.ReadUInt32(), at, src); break;
-            case PickleOpcode.Put: Put(TextMemoIndex(ref r, "PUT", at) is >= 0 and var put ? put : throw src.Corrupt(at, "negative PUT argument"), at, src); break;
             case PickleOpcode.Memoize: Put(_memo.Count, at, src); break;
             case PickleOpcode.BinGet: Get(r.ReadByte(), at, src); break;
             case PickleOpcode.LongBinGet: Get(r.ReadUInt32(), at, src); break;
-            case PickleOpcode.Get: Get(TextMemoIndex(ref r, "GET", at), at, src); break;
 
             // Names and calls: recorded, never performed
             case PickleOpcode.Global:
@@ -338,6 +291,89 @@ internal sealed class PickleMachine
                     Push(new PyCall(cls, AsArgs(args, "NEWOBJ", at, src), CallKind.NewObj, at));
                     break;
                 }
+            case PickleOpcode.Build:
+                {
+                    var state = Pop(at, src);
+                    var target = Peek(at, src);
+                    if (target is PyCall call)
+                    {
+                        call.States.Add(state);
+                    }
+                    else if (!PythonObjects.IsPlainData(target))
+                    {
+                        Unmodelled(target, "BUILD", "a __setstate__ method", at, src);
+                    }
+                    else if (state is not (PyNone or PyTuple { Items: [PyNone, PyDict { Items.Count: 0 }] }))
+                    {
+                        // CPython's default __setstate__ does nothing with None or (None, {}); other states need a __dict__.
+                        throw src.Corrupt(at, $"BUILD on a {PyValue.TypeName(target)}, which has no __dict__ for its state");
+                    }
+                    break;
+                }
+            case PickleOpcode.BinPersId: Push(PersistentId(Pop(at, src), at)); break;
+
+            default:
+                StepRare(op, at, ref r);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The opcodes torch.save's pickles do not use (text forms, bytes, sets, INST/OBJ, NEWOBJ_EX, ...), apart from the
+    /// hot loop: <see cref="Step"/> is compiled fully optimized on first use, and every opcode in it adds to that cost.
+    /// </summary>
+    private void StepRare(PickleOpcode op, int at, ref PickleReader r)
+    {
+        var src = r.Source;
+        switch (op)
+        {
+            case PickleOpcode.PopMark:
+                PopMark(at, src);
+                break;
+            case PickleOpcode.Long4:
+                int width = r.ReadInt32();
+                if (width < 0)
+                {
+                    throw src.Corrupt(at, $"LONG4 has negative length {width}");
+                }
+                Push(ReadLong(ref r, at, width));
+                break;
+            case PickleOpcode.Int: PushTextInteger(PickleNumbers.Int(NonEmptyLine(ref r, "INT"), _limits.MaxIntegerBytes), at, src); break;
+            case PickleOpcode.Long: PushTextInteger(PickleNumbers.Long(NonEmptyLine(ref r, "LONG"), _limits.MaxIntegerBytes), at, src); break;
+            case PickleOpcode.Float: Push(PickleNumbers.Float(NonEmptyLine(ref r, "FLOAT")) ?? throw src.Corrupt(at, "could not convert the FLOAT text to float")); break;
+            case PickleOpcode.Unicode: Push(PickleText.RawUnicodeEscape(r.ReadLine("UNICODE"), at, src)); break;
+            case PickleOpcode.BinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(4, "BINSTRING"), "BINSTRING"), at, src)); break;
+            case PickleOpcode.ShortBinString: Push(PickleText.Utf8Strict(r.ReadBytes(r.ReadLength(1, "SHORT_BINSTRING"), "SHORT_BINSTRING"), at, src)); break;
+            case PickleOpcode.String: Push(PickleText.QuotedString(r.ReadLine("STRING"), at, src)); break;
+            case PickleOpcode.BinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(4, "BINBYTES"), "BINBYTES").ToArray(), mutable: false)); break;
+            case PickleOpcode.ShortBinBytes: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(1, "SHORT_BINBYTES"), "SHORT_BINBYTES").ToArray(), mutable: false)); break;
+            case PickleOpcode.BinBytes8: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(8, "BINBYTES8"), "BINBYTES8").ToArray(), mutable: false)); break;
+            case PickleOpcode.ByteArray8: Push(new PyBytes(r.ReadBytesPayload(r.ReadLength(8, "BYTEARRAY8"), "BYTEARRAY8").ToArray(), mutable: true)); break;
+            case PickleOpcode.List: { var list = new PyList(); list.Items.AddRange(PopMark(at, src)); Push(list); break; }
+            case PickleOpcode.Dict: { var dict = new PyDict(); SetItems(dict, PopMark(at, src), "DICT", at, src); Push(dict); break; }
+            case PickleOpcode.EmptySet: Push(new PySet(frozen: false)); break;
+            case PickleOpcode.FrozenSet: { var set = new PySet(frozen: true); AddAll(set, Hashable(PopMark(at, src), "FROZENSET", at, src), "FROZENSET", at, src); Push(set); break; }
+            case PickleOpcode.AddItems:
+                {
+                    var items = PopMark(at, src);
+                    if (items.Length == 0)
+                    {
+                        Peek(at, src);
+                        break;
+                    }
+                    var target = Peek(at, src);
+                    if (target is PySet { Frozen: false } set)
+                    {
+                        AddAll(set, Hashable(items, "ADDITEMS", at, src), "ADDITEMS", at, src);
+                    }
+                    else
+                    {
+                        Unmodelled(target, "ADDITEMS", "an add method", at, src);
+                    }
+                    break;
+                }
+            case PickleOpcode.Put: Put(TextMemoIndex(ref r, "PUT", at) is >= 0 and var put ? put : throw src.Corrupt(at, "negative PUT argument"), at, src); break;
+            case PickleOpcode.Get: Get(TextMemoIndex(ref r, "GET", at), at, src); break;
             case PickleOpcode.NewObjEx:
                 {
                     var kwargs = Pop(at, src);
@@ -373,28 +409,7 @@ internal sealed class PickleMachine
                     Push(Track(new PyCall(Callable(items[0], "OBJ", at, src), new PyTuple(items[1..]), CallKind.Instantiate, at)));
                     break;
                 }
-            case PickleOpcode.Build:
-                {
-                    var state = Pop(at, src);
-                    var target = Peek(at, src);
-                    if (target is PyCall call)
-                    {
-                        call.States.Add(state);
-                    }
-                    else if (!PythonObjects.IsPlainData(target))
-                    {
-                        Unmodelled(target, "BUILD", "a __setstate__ method", at, src);
-                    }
-                    else if (state is not (PyNone or PyTuple { Items: [PyNone, PyDict { Items.Count: 0 }] }))
-                    {
-                        // CPython's default __setstate__ does nothing with None or (None, {}); other states need a __dict__.
-                        throw src.Corrupt(at, $"BUILD on a {PyValue.TypeName(target)}, which has no __dict__ for its state");
-                    }
-                    break;
-                }
-            case PickleOpcode.BinPersId: Push(PersistentId(Pop(at, src), at)); break;
             case PickleOpcode.PersId: Push(PersistentId(PickleText.Ascii(r.ReadLine("PERSID"), at, src), at)); break;
-
             case PickleOpcode.Ext1:
             case PickleOpcode.Ext2:
             case PickleOpcode.Ext4:
