@@ -4,7 +4,8 @@ namespace StateDict;
 public enum TensorMemory
 {
     /// <summary>
-    /// <see cref="NativeArena"/> when the checkpoint's storages total 16 MiB or more, <see cref="Managed"/> below.
+    /// <see cref="NativeArena"/> when the checkpoint's storages total 16 MiB or more or number 4,096 or more (many small
+    /// tensors: as managed arrays each would be an object for the GC to promote), <see cref="Managed"/> otherwise.
     /// The default, and the choice for big files: it never pays <see cref="Managed"/>'s cost on them (about ten times
     /// slower on a 2 GB checkpoint; see there).
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using StateDict.Tests.Hostile;
 using StateDict.Tests.Support;
 using Xunit;
 
@@ -21,6 +22,33 @@ public class MemoryModeTests
         Assert.Throws<ObjectDisposedException>(() => view.Span[0]);
         Assert.Throws<ObjectDisposedException>(() => view.ToArray());
         Assert.NotEqual(float.NaN, first);
+    }
+
+    [Theory]
+    [InlineData(4095, false)]
+    [InlineData(4096, true)]
+    public void Auto_reads_many_small_storages_into_the_arena(int tensors, bool arena)
+    {
+        // 4 bytes each: far below Auto's 16 MiB, so only their number decides (the arena's views die with the checkpoint).
+        using var temp = new TempFile([]);
+        var writer = new StateDictWriter();
+        for (int i = 0; i < tensors; i++)
+        {
+            writer.Add<float>($"t{i}", [1], [i]);
+        }
+        writer.Save(temp.Path);
+        var checkpoint = Checkpoint.Open(temp.Path);
+        var view = checkpoint.Read<float>("t7");
+        checkpoint.Dispose();
+
+        if (arena)
+        {
+            Assert.Throws<ObjectDisposedException>(() => view.ToArray());
+        }
+        else
+        {
+            Assert.Equal([7f], view.ToArray());
+        }
     }
 
     [Fact]
