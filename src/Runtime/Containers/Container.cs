@@ -56,9 +56,6 @@ internal interface IContainer : IDisposable
 {
     CheckpointFormat Format { get; }
 
-    /// <summary>The main pickle, already run (it is only data).</summary>
-    PickleResult MainPickle { get; }
-
     /// <summary>Where the main pickle came from, for messages.</summary>
     PickleSource MainSource { get; }
 
@@ -72,11 +69,12 @@ internal interface IContainer : IDisposable
     void ReadStorage(StorageLocation location, long start, Span<byte> destination);
 
     /// <summary>
-    /// The checkpoint's tensors, values and storages. Pickle containers read them from the main pickle; containers of
-    /// formats without one (safetensors, sharded indexes) return the table their header declares and never touch
-    /// <see cref="MainPickle"/>.
+    /// The checkpoint's tensors, values and storages, read once. Pickle containers read them from the main pickle (run
+    /// when the container was opened) and then let go of it: its object graph (about 18 MB for 20,000 tensors) is not
+    /// kept for the checkpoint's lifetime. Containers of formats without one (safetensors, sharded indexes) return the
+    /// table their header declares.
     /// </summary>
-    Torch.TorchTree ReadTree(CheckpointLimits limits) => Torch.TorchReader.Read(MainPickle, MainSource, limits, new Torch.ReadPolicy(Format));
+    Torch.TorchTree ReadTree(CheckpointLimits limits);
 
     /// <summary>
     /// <see cref="ReadTree"/> under <see cref="LoadOptions.AllowModulePickles"/>: containers with a pickle also accept

@@ -49,6 +49,7 @@ internal sealed class LegacyContainer : IContainer
     private readonly CheckpointFile _file;
     private readonly List<string> _keys = [];
     private readonly long _storagesStart;
+    private PickleResult? _pickle;
 
     private LegacyContainer(CheckpointFile file, CheckpointLimits limits)
     {
@@ -67,7 +68,7 @@ internal sealed class LegacyContainer : IContainer
         }
         Next(bytes, ref position, "sys_info", limits);
         MainSource = new PickleSource(file.Path, $"legacy main pickle (starting at byte {position})");
-        MainPickle = Next(bytes, ref position, null, limits);
+        _pickle = Next(bytes, ref position, null, limits);
         var keys = NextAfterMain(bytes, ref position, limits);
         if (keys is not PyList list || list.Items.Any(k => k is not string))
         {
@@ -78,8 +79,6 @@ internal sealed class LegacyContainer : IContainer
     }
 
     public CheckpointFormat Format => CheckpointFormat.Legacy;
-
-    public PickleResult MainPickle { get; }
 
     public PickleSource MainSource { get; }
 
@@ -134,8 +133,16 @@ internal sealed class LegacyContainer : IContainer
     public void ReadStorage(StorageLocation location, long start, Span<byte> destination) =>
         _file.ReadExactly(location.Offset + start, destination, location.Record);
 
+    public Torch.TorchTree ReadTree(CheckpointLimits limits) =>
+        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format));
+
     public Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) =>
-        Torch.TorchReader.Read(MainPickle, MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
+        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
+
+    /// <summary>The main pickle, for the one tree read (<see cref="IContainer.ReadTree"/>); not kept after it.</summary>
+    private PickleResult TakePickle() =>
+        Interlocked.Exchange(ref _pickle, null) ?? throw new InvalidOperationException("the checkpoint's tree was already read");
+
 
     public void Dispose()
     {
@@ -154,7 +161,7 @@ internal sealed class LegacyContainer : IContainer
         }
         catch (CheckpointException e) when (e is not CheckpointUnsafeException)
         {
-            var forbidden = MainPickle.Globals.Where(LegacyPolicy.Refuses).ToList();
+            var forbidden = _pickle!.Globals.Where(LegacyPolicy.Refuses).ToList();
             if (forbidden.Count == 0)
             {
                 throw;

@@ -19,17 +19,16 @@ internal sealed class PickleContainer : IContainer
 
     private readonly CheckpointFile _file;
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _storages = new(StringComparer.Ordinal);
+    private PickleResult? _pickle;
 
     private PickleContainer(CheckpointFile file, PickleResult pickle, PickleSource source)
     {
         _file = file;
-        MainPickle = pickle;
+        _pickle = pickle;
         MainSource = source;
     }
 
     public CheckpointFormat Format => CheckpointFormat.Pickle;
-
-    public PickleResult MainPickle { get; }
 
     public PickleSource MainSource { get; }
 
@@ -63,10 +62,15 @@ internal sealed class PickleContainer : IContainer
     private TorchTree Read(CheckpointLimits limits, bool allowModulePickles)
     {
         var policy = new ReadPolicy(CheckpointFormat.Pickle, allowModulePickles);
-        AllowList.Check(MainPickle, MainSource, policy);
+        var pickle = TakePickle();
+        AllowList.Check(pickle, MainSource, policy);
         RefuseHiddenGlobals(_file, limits, allowModulePickles);
-        return TorchReader.Read(MainPickle, MainSource, limits, policy);
+        return TorchReader.Read(pickle, MainSource, limits, policy);
     }
+
+    /// <summary>The main pickle, for the one tree read (<see cref="IContainer.ReadTree"/>); not kept after it.</summary>
+    private PickleResult TakePickle() =>
+        Interlocked.Exchange(ref _pickle, null) ?? throw new InvalidOperationException("the checkpoint's tree was already read");
 
     public IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages)
     {

@@ -38,8 +38,6 @@ internal sealed class SafetensorsContainer : IContainer
 
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    PickleResult IContainer.MainPickle => throw new InvalidOperationException("a safetensors file has no pickle");
-
     PickleSource IContainer.MainSource => throw new InvalidOperationException("a safetensors file has no pickle");
 
     /// <summary>JSON's whitespace, which serde_json (and so the reference) skips before and after the header object.</summary>

@@ -47,8 +47,6 @@ internal sealed class ShardedContainer : IContainer
 
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    PickleResult IContainer.MainPickle => throw new InvalidOperationException("a sharded index has no pickle");
-
     PickleSource IContainer.MainSource => throw new InvalidOperationException("a sharded index has no pickle");
 
     /// <summary>Whether the first bytes look like a JSON object (the index); the full check is <see cref="Open"/>'s.</summary>

@@ -17,6 +17,7 @@ internal sealed class ZipContainer : IContainer
     private readonly ZipRecords _records;
     private readonly string _prefix;
     private readonly string _dataRecord;
+    private PickleResult? _pickle;
 
     private ZipContainer(CheckpointFile file, ZipRecords records, string prefix, CheckpointLimits limits)
     {
@@ -28,13 +29,11 @@ internal sealed class ZipContainer : IContainer
         Format = records.Contains(prefix + "constants.pkl") ? CheckpointFormat.TorchScript : CheckpointFormat.Zip;
         BigEndian = ReadByteOrder();
         MainSource = new PickleSource(file.Path, prefix + "data.pkl");
-        MainPickle = PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits, refused: new Torch.ReadPolicy(Format).Refuses);
+        _pickle = PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits, refused: new Torch.ReadPolicy(Format).Refuses);
         RefuseRecordsOutsideTheFolder();
     }
 
     public CheckpointFormat Format { get; }
-
-    public PickleResult MainPickle { get; }
 
     public PickleSource MainSource { get; }
 
@@ -169,8 +168,16 @@ internal sealed class ZipContainer : IContainer
         }
     }
 
+    public Torch.TorchTree ReadTree(CheckpointLimits limits) =>
+        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format));
+
     public Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) =>
-        Torch.TorchReader.Read(MainPickle, MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
+        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
+
+    /// <summary>The main pickle, for the one tree read (<see cref="IContainer.ReadTree"/>); not kept after it.</summary>
+    private PickleResult TakePickle() =>
+        Interlocked.Exchange(ref _pickle, null) ?? throw new InvalidOperationException("the checkpoint's tree was already read");
+
 
     public void Dispose() => _records.Dispose();
 
