@@ -47,13 +47,13 @@ internal static class Measure
                 ReadEach(path, repetitions, fresh, result);
                 break;
             case "slice8":
-                Slices(path, eighth: true, into: false, result);
+                Slices(path, eighth: true, into: false, fresh, result);
                 break;
             case "slice8-into":
-                Slices(path, eighth: true, into: true, result);
+                Slices(path, eighth: true, into: true, fresh, result);
                 break;
             case "copy-into":
-                Slices(path, eighth: false, into: true, result);
+                Slices(path, eighth: false, into: true, fresh, result);
                 break;
             case "convert-f32":
                 ConvertAll(path, repetitions, fresh, result);
@@ -217,14 +217,20 @@ internal static class Measure
     /// every page: with <see cref="Checkpoint.ReadSlice{T}(string, ReadOnlySpan{Range})"/> (a fresh array each), or with
     /// <paramref name="into"/> <see cref="Checkpoint.CopySliceTo{T}(string, Span{T}, ReadOnlySpan{Range})"/> into one
     /// reused, already-touched buffer (the worker's preallocated weights). Without <paramref name="eighth"/>, every whole
-    /// tensor the same way: the copy-into row, the full read slice8-into compares with.
+    /// tensor the same way: the copy-into row, the full read slice8-into compares with. With <paramref name="fresh"/> there
+    /// is no warm-up, and the reused buffer (untimed) is the file's size, as the largest tensor is not known unopened.
     /// </summary>
-    private static void Slices(string path, bool eighth, bool into, JsonObject result)
+    private static void Slices(string path, bool eighth, bool into, bool fresh, JsonObject result)
     {
         static int Rows(TensorInfo tensor, bool eighth) => (int)(eighth ? (tensor.Shape[0] + 7) / 8 : tensor.Shape[0]);
-        byte[] buffer;
-        using (var warm = Checkpoint.Open(path))
+        byte[] buffer = [];
+        if (fresh)
         {
+            buffer = into ? Runtime.TouchedBuffer(Math.Min(new FileInfo(path).Length, Array.MaxLength)) : buffer;
+        }
+        else
+        {
+            using var warm = Checkpoint.Open(path);
             var smallest = warm.Tensors.Values.Where(t => t.Shape.Length > 0).MinBy(t => t.ByteLength)!;
             Runtime.TouchSlice(warm, smallest, 1);
             Runtime.CopySlice(warm, smallest, 1, new byte[smallest.ByteLength]);
