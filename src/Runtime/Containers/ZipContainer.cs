@@ -138,7 +138,11 @@ internal sealed class ZipContainer : IContainer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckNoOverlap(List<(long Offset, long Length, string Key)> spans)
     {
-        spans.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        // torch.save writes its records in order: sort (and compile the sort) only for archives that do not.
+        if (!InOffsetOrder(spans))
+        {
+            spans.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        }
         for (int i = 1; i < spans.Count; i++)
         {
             var (previous, location) = (spans[i - 1], spans[i]);
@@ -148,6 +152,18 @@ internal sealed class ZipContainer : IContainer
                     $"records {_prefix}data/{previous.Key} (bytes {previous.Offset}..{previous.Offset + previous.Length}) and {_prefix}data/{location.Key} (from byte {location.Offset}) overlap");
             }
         }
+    }
+
+    private static bool InOffsetOrder(List<(long Offset, long Length, string Key)> spans)
+    {
+        for (int i = 1; i < spans.Count; i++)
+        {
+            if (spans[i].Offset < spans[i - 1].Offset)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

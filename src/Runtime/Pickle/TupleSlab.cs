@@ -18,7 +18,7 @@ internal sealed class TupleSlab
     // 8 KiB of references a block: small-object heap, and little left unused at each block's end.
     private const int BlockSize = 1024;
     // A tuple longer than this gets an array of its own rather than most of a block.
-    private const int SharedMaxItems = 64;
+    private const int BlockMaxItems = 64;
 
     private readonly Dictionary<Shape, PyTuple> _shapes = [];
     private object[] _block = [];
@@ -48,7 +48,7 @@ internal sealed class TupleSlab
 
     private PyTuple Stored(ReadOnlySpan<object> items)
     {
-        if (items.Length > SharedMaxItems)
+        if (items.Length > BlockMaxItems)
         {
             return new PyTuple(items.ToArray());
         }

@@ -112,6 +112,42 @@ public class HostileFileTests
         Read.Fails<CheckpointCorruptException>(zip, $"the central directory places archive/data/1 at byte {local0}, but the local header there names 'archive/data/0'");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the pickle names storage 1 first: the records are checked in file order all the same
+    public void Storage_records_whose_bytes_overlap_are_corrupt(bool secondFirst)
+    {
+        // data/0's sizes are stretched over data/1's local header and bytes: each record still has its own header, but
+        // storage 0 would alias storage 1's memory, which torch keeps separate.
+        var storages = new Dictionary<string, byte[]> { ["0"] = TorchZip.Floats(1, 2, 3, 4), ["1"] = TorchZip.Floats(5, 6, 7, 8) };
+        byte[] Archive(long bytes0)
+        {
+            (string, string, string, long, long, long[], long[]) a = ("a", "ByteStorage", "0", bytes0, 0, [bytes0], [1]);
+            (string, string, string, long, long, long[], long[]) b = ("b", "FloatStorage", "1", 4, 0, [4], [1]);
+            return TorchZip.Build(secondFirst ? TorchZip.StateDict(b, a) : TorchZip.StateDict(a, b), storages);
+        }
+        var layout = Archive(16);
+        int data0 = DataStart(layout, "archive/data/0");
+        int end1 = DataStart(layout, "archive/data/1") + 16;
+        var zip = Archive(end1 - data0);
+        int stretched = end1 - data0;
+        foreach (int field in new[] { TorchZip.CentralHeaderOf(zip, "archive/data/0") + 20, TorchZip.CentralHeaderOf(zip, "archive/data/0") + 24,
+            TorchZip.LocalHeaderOf(zip, "archive/data/0") + 18, TorchZip.LocalHeaderOf(zip, "archive/data/0") + 22 })
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(field), (uint)stretched);
+        }
+        int start0 = DataStart(zip, "archive/data/0");
+
+        Read.Fails<CheckpointCorruptException>(zip,
+            $"records archive/data/0 (bytes {start0}..{start0 + stretched}) and archive/data/1 (from byte {DataStart(zip, "archive/data/1")}) overlap");
+    }
+
+    private static int DataStart(byte[] zip, string name)
+    {
+        int local = TorchZip.LocalHeaderOf(zip, name);
+        return local + 30 + BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(local + 26)) + BinaryPrimitives.ReadUInt16LittleEndian(zip.AsSpan(local + 28));
+    }
+
     [Fact]
     public void A_central_directory_claiming_more_entries_than_it_can_hold_is_corrupt()
     {
