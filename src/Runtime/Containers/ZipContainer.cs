@@ -138,32 +138,25 @@ internal sealed class ZipContainer : IContainer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckNoOverlap(List<(long Offset, long Length, string Key)> spans)
     {
-        // torch.save writes its records in order: sort (and compile the sort) only for archives that do not.
-        if (!InOffsetOrder(spans))
+        // Sorted as offsets with indices alongside (torch.save writes records in key-string order, not pickle order):
+        // a sort keyed by a primitive, which a process's first open does not have to compile for a tuple type.
+        var offsets = new long[spans.Count];
+        var order = new int[spans.Count];
+        for (int i = 0; i < spans.Count; i++)
         {
-            spans.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+            offsets[i] = spans[i].Offset;
+            order[i] = i;
         }
-        for (int i = 1; i < spans.Count; i++)
+        Array.Sort(offsets, order);
+        for (int i = 1; i < order.Length; i++)
         {
-            var (previous, location) = (spans[i - 1], spans[i]);
+            var (previous, location) = (spans[order[i - 1]], spans[order[i]]);
             if (location.Offset < previous.Offset + previous.Length)
             {
                 throw new CheckpointCorruptException(_file.Path,
                     $"records {_prefix}data/{previous.Key} (bytes {previous.Offset}..{previous.Offset + previous.Length}) and {_prefix}data/{location.Key} (from byte {location.Offset}) overlap");
             }
         }
-    }
-
-    private static bool InOffsetOrder(List<(long Offset, long Length, string Key)> spans)
-    {
-        for (int i = 1; i < spans.Count; i++)
-        {
-            if (spans[i].Offset < spans[i - 1].Offset)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
