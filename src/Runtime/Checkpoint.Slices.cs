@@ -49,7 +49,7 @@ public sealed partial class Checkpoint
         var written = destination[..(int)view.Count];
         if (!written.IsEmpty)
         {
-            CopyStored(tensor, view, written, touched: true);
+            CopyStored(tensor, view, written);
             ViewSigns.Apply(written, tensor.IsConjugate, tensor.IsNegative);
         }
         return written.Length;
@@ -116,16 +116,15 @@ public sealed partial class Checkpoint
         }
         var result = GC.AllocateUninitializedArray<T>((int)view.Count);
         HugePageArena.AdviseHugePages(result);
-        CopyStored(tensor, view, result.AsSpan(), touched: false);
+        CopyStored(tensor, view, result.AsSpan());
         return result;
     }
 
     /// <summary>
     /// Writes a view's stored elements, row-major, into <paramref name="destination"/> (exactly <c>view.Count</c> long):
     /// from the storage's buffer when having it costs no read, else only the bytes the elements occupy, from the file.
-    /// <paramref name="touched"/>: the destination is the caller's memory rather than a fresh array (see <see cref="StorageCache.ReadRange"/>).
     /// </summary>
-    private void CopyStored<T>(TensorInfo tensor, ViewGeometry view, Span<T> destination, bool touched) where T : unmanaged
+    private void CopyStored<T>(TensorInfo tensor, ViewGeometry view, Span<T> destination) where T : unmanaged
     {
         var storage = tensor.Storage.Root;
         if (_storages.ForRange<T>(storage) is { } buffer)
@@ -153,7 +152,7 @@ public sealed partial class Checkpoint
         long source = view.Offset;
         for (int written = 0; written < destination.Length; written += (int)run)
         {
-            _storages.ReadRange(storage, source * size, MemoryMarshal.AsBytes(destination.Slice(written, (int)run)), touched);
+            _storages.ReadRange(storage, source * size, MemoryMarshal.AsBytes(destination.Slice(written, (int)run)));
             for (int d = outer - 1; d >= 0; d--)
             {
                 source += view.Strides[d];

@@ -225,7 +225,7 @@ public sealed partial class Checkpoint : IDisposable
         else if (!destination.IsEmpty)
         {
             // Only the requested part, straight from the file into the caller's memory: the storage is not loaded.
-            _storages.ReadRange(root, start * Unsafe.SizeOf<T>(), MemoryMarshal.AsBytes(destination), touched: true);
+            _storages.ReadRange(root, start * Unsafe.SizeOf<T>(), MemoryMarshal.AsBytes(destination));
         }
         ViewSigns.Apply(destination, tensor.IsConjugate, tensor.IsNegative);
     }

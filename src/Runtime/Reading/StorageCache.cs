@@ -21,12 +21,10 @@ internal sealed unsafe class StorageCache : IDisposable
     // one core busy: 3.2–4.6 µs a tensor managed, 2.5–2.8 µs in the arena).
     private const int AutoArenaStorages = 4096;
     private const int ChunkBytes = 1 << 30;
-    // The smallest part of a range read on another thread, into fresh memory. Measured on the 2 GB file's slices (12 runs
-    // each, medians): 512 KiB parts made them slower (149 ms against 132 ms on one thread: two threads faulting small
-    // fresh arrays contend); 4 MiB parts, so only ranges from 8 MiB are split, 113 ms.
+    // The smallest part of a range read on another thread. Measured on the 2 GB file's slices (12 runs each, medians):
+    // 512 KiB parts made them slower (149 ms against 132 ms on one thread: two threads faulting small fresh arrays
+    // contend); 4 MiB parts, so only ranges from 8 MiB are split, 113 ms.
     private const int ParallelRangeBytes = 4 << 20;
-    // The same into memory the caller already touched (CopyTo, CopySliceTo): no faults to contend on, only copying.
-    private const int ParallelTouchedRangeBytes = 1 << 20;
 
     private readonly IContainer _container;
     private readonly CheckpointFile _file;
@@ -105,15 +103,13 @@ internal sealed unsafe class StorageCache : IDisposable
 
     /// <summary>
     /// Reads bytes [<paramref name="byteStart"/>, + <c>destination.Length</c>) of a storage straight from the file, without
-    /// loading the rest of it (slices): swapped to the machine's order, like a full load. <paramref name="touched"/>: the
-    /// destination is the caller's memory, most likely faulted in already, so it is split across cores from smaller sizes.
+    /// loading the rest of it (slices): swapped to the machine's order, like a full load.
     /// </summary>
-    public void ReadRange(StorageRef storage, long byteStart, Span<byte> destination, bool touched = false)
+    public void ReadRange(StorageRef storage, long byteStart, Span<byte> destination)
     {
         var location = _locations[storage.Key];
         CheckLength(storage, location);
-        int partBytes = touched ? ParallelTouchedRangeBytes : ParallelRangeBytes;
-        int parts = location.Compressed ? 1 : Math.Min(Environment.ProcessorCount, destination.Length / partBytes);
+        int parts = location.Compressed ? 1 : Math.Min(Environment.ProcessorCount, destination.Length / ParallelRangeBytes);
         if (parts < 2)
         {
             Fill(storage, location, destination, byteStart);
