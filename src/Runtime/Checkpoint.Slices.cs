@@ -47,11 +47,19 @@ public sealed partial class Checkpoint
             throw new ArgumentException($"'{key}'[slice] has {view.Count} elements; the destination holds {destination.Length}", nameof(destination));
         }
         var written = destination[..(int)view.Count];
-        if (!written.IsEmpty)
+        if (written.IsEmpty)
         {
-            CopyStored(tensor, view, written);
-            ViewSigns.Apply(written, tensor.IsConjugate, tensor.IsNegative);
+            return 0;
         }
+        if (_storages.ForRange<T>(tensor.Storage.Root) is { } buffer)
+        {
+            CopyFrom(buffer, view, written);
+        }
+        else
+        {
+            ReadFromFile(tensor, view, written);
+        }
+        ViewSigns.Apply(written, tensor.IsConjugate, tensor.IsNegative);
         return written.Length;
     }
 
@@ -116,28 +124,17 @@ public sealed partial class Checkpoint
         }
         var result = GC.AllocateUninitializedArray<T>((int)view.Count);
         HugePageArena.AdviseHugePages(result);
-        CopyStored(tensor, view, result.AsSpan());
+        ReadFromFile(tensor, view, result.AsSpan());
         return result;
     }
 
     /// <summary>
-    /// Writes a view's stored elements, row-major, into <paramref name="destination"/> (exactly <c>view.Count</c> long):
-    /// from the storage's buffer when having it costs no read, else only the bytes the elements occupy, from the file.
+    /// Writes a view's stored elements, row-major, into <paramref name="destination"/> (exactly <c>view.Count</c> long),
+    /// reading only the bytes the elements occupy, straight from the file.
     /// </summary>
-    private void CopyStored<T>(TensorInfo tensor, ViewGeometry view, Span<T> destination) where T : unmanaged
+    private void ReadFromFile<T>(TensorInfo tensor, ViewGeometry view, Span<T> destination) where T : unmanaged
     {
         var storage = tensor.Storage.Root;
-        if (_storages.ForRange<T>(storage) is { } buffer)
-        {
-            var stored = buffer.Span<T>(view.Offset, checked((int)view.Extent));
-            if (view.IsContiguous)
-            {
-                stored.CopyTo(destination);
-                return;
-            }
-            StridedCopy.Gather(stored, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), destination);
-            return;
-        }
         int size = tensor.DType.ElementSize();
         int outer = view.OuterDimensions(out long run);
         if (outer > 0 && run * size < 4096)
@@ -177,9 +174,22 @@ public sealed partial class Checkpoint
         {
             return buffer.Slice<T>(view.Offset, (int)view.Count);
         }
-        // Only the part of the storage the view can address is needed for the gather.
-        var source = buffer.Span<T>(view.Offset, checked((int)view.Extent));
-        return StridedCopy.Gather(source, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), view.Count);
+        var result = GC.AllocateUninitializedArray<T>((int)view.Count);
+        CopyFrom(buffer, view, result.AsSpan());
+        return result;
+    }
+
+    /// <summary>A view's elements from a storage buffer, row-major, into <paramref name="destination"/> (exactly <c>view.Count</c> long).</summary>
+    private static void CopyFrom<T>(StorageBuffer buffer, ViewGeometry view, Span<T> destination) where T : unmanaged
+    {
+        // Only the part of the storage the view can address is needed.
+        var stored = buffer.Span<T>(view.Offset, checked((int)view.Extent));
+        if (view.IsContiguous)
+        {
+            stored.CopyTo(destination);
+            return;
+        }
+        StridedCopy.Gather(stored, 0, view.Shape.AsSpan(), view.Strides.AsSpan(), destination);
     }
 
     /// <summary>Whether <paramref name="count"/> elements of <paramref name="tensor"/> can be read into one span now.</summary>

@@ -1,15 +1,8 @@
 namespace StateDict.Reading;
 
-/// <summary>Materializes a strided view (transposed, sliced, expanded, permuted) as a row-major array.</summary>
+/// <summary>Materializes a strided view (transposed, sliced, expanded, permuted) row-major, into memory the caller gives.</summary>
 internal static class StridedCopy
 {
-    public static T[] Gather<T>(ReadOnlySpan<T> storage, long offset, ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, long count)
-    {
-        var result = GC.AllocateUninitializedArray<T>(checked((int)count));
-        Gather(storage, offset, shape, strides, result.AsSpan());
-        return result;
-    }
-
     /// <summary>Writes the view's elements, row-major, into the first <c>shape</c>-product elements of <paramref name="result"/>.</summary>
     public static void Gather<T>(ReadOnlySpan<T> storage, long offset, ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, Span<T> result)
     {
