@@ -49,7 +49,7 @@ internal sealed class LegacyContainer : IContainer
     private readonly CheckpointFile _file;
     private readonly List<string> _keys = [];
     private readonly long _storagesStart;
-    private PickleResult? _pickle;
+    private readonly MainPickle _pickle;
 
     private LegacyContainer(CheckpointFile file, CheckpointLimits limits)
     {
@@ -68,8 +68,9 @@ internal sealed class LegacyContainer : IContainer
         }
         Next(bytes, ref position, "sys_info", limits);
         MainSource = new PickleSource(file.Path, $"legacy main pickle (starting at byte {position})");
-        _pickle = Next(bytes, ref position, null, limits);
-        var keys = NextAfterMain(bytes, ref position, limits);
+        var main = Next(bytes, ref position, null, limits);
+        _pickle = new MainPickle(main, MainSource);
+        var keys = NextAfterMain(bytes, ref position, main, limits);
         if (keys is not PyList list || list.Items.Any(k => k is not string))
         {
             throw new CheckpointCorruptException(file.Path, $"legacy storage key list is a {PyValue.TypeName(keys)}, not a list of strings");
@@ -133,16 +134,10 @@ internal sealed class LegacyContainer : IContainer
     public void ReadStorage(StorageLocation location, long start, Span<byte> destination) =>
         _file.ReadExactly(location.Offset + start, destination, location.Record);
 
-    public Torch.TorchTree ReadTree(CheckpointLimits limits) =>
-        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format));
+    public Torch.TorchTree ReadTree(CheckpointLimits limits) => _pickle.ReadTree(limits, new Torch.ReadPolicy(Format));
 
     public Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) =>
-        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
-
-    /// <summary>The main pickle, for the one tree read (<see cref="IContainer.ReadTree"/>); not kept after it.</summary>
-    private PickleResult TakePickle() =>
-        Interlocked.Exchange(ref _pickle, null) ?? throw new InvalidOperationException("the checkpoint's tree was already read");
-
+        _pickle.ReadTree(limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
 
     public void Dispose()
     {
@@ -153,7 +148,7 @@ internal sealed class LegacyContainer : IContainer
     /// The storage key list. Python imports the main pickle's globals before it reads this one: if it is unreadable, a
     /// global the main pickle names outside the allow-list is what the file is refused for.
     /// </summary>
-    private object NextAfterMain(ReadOnlySpan<byte> bytes, ref int position, CheckpointLimits limits)
+    private object NextAfterMain(ReadOnlySpan<byte> bytes, ref int position, PickleResult main, CheckpointLimits limits)
     {
         try
         {
@@ -161,7 +156,7 @@ internal sealed class LegacyContainer : IContainer
         }
         catch (CheckpointException e) when (e is not CheckpointUnsafeException)
         {
-            var forbidden = _pickle!.Globals.Where(LegacyPolicy.Refuses).ToList();
+            var forbidden = main.Globals.Where(LegacyPolicy.Refuses).ToList();
             if (forbidden.Count == 0)
             {
                 throw;

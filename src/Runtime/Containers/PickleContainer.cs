@@ -19,12 +19,12 @@ internal sealed class PickleContainer : IContainer
 
     private readonly CheckpointFile _file;
     private readonly Dictionary<string, ReadOnlyMemory<byte>> _storages = new(StringComparer.Ordinal);
-    private PickleResult? _pickle;
+    private readonly MainPickle _pickle;
 
     private PickleContainer(CheckpointFile file, PickleResult pickle, PickleSource source)
     {
         _file = file;
-        _pickle = pickle;
+        _pickle = new MainPickle(pickle, source);
         MainSource = source;
     }
 
@@ -62,15 +62,12 @@ internal sealed class PickleContainer : IContainer
     private TorchTree Read(CheckpointLimits limits, bool allowModulePickles)
     {
         var policy = new ReadPolicy(CheckpointFormat.Pickle, allowModulePickles);
-        var pickle = TakePickle();
+        var pickle = _pickle.Take();
         AllowList.Check(pickle, MainSource, policy);
         RefuseHiddenGlobals(_file, limits, allowModulePickles);
         return TorchReader.Read(pickle, MainSource, limits, policy);
     }
 
-    /// <summary>The main pickle, for the one tree read (<see cref="IContainer.ReadTree"/>); not kept after it.</summary>
-    private PickleResult TakePickle() =>
-        Interlocked.Exchange(ref _pickle, null) ?? throw new InvalidOperationException("the checkpoint's tree was already read");
 
     public IReadOnlyDictionary<string, StorageLocation> LocateStorages(IReadOnlyCollection<StorageDecl> storages)
     {

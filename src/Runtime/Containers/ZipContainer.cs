@@ -17,7 +17,7 @@ internal sealed class ZipContainer : IContainer
     private readonly ZipRecords _records;
     private readonly string _prefix;
     private readonly string _dataRecord;
-    private PickleResult? _pickle;
+    private readonly MainPickle _pickle;
 
     private ZipContainer(CheckpointFile file, ZipRecords records, string prefix, CheckpointLimits limits)
     {
@@ -29,7 +29,7 @@ internal sealed class ZipContainer : IContainer
         Format = records.Contains(prefix + "constants.pkl") ? CheckpointFormat.TorchScript : CheckpointFormat.Zip;
         BigEndian = ReadByteOrder();
         MainSource = new PickleSource(file.Path, prefix + "data.pkl");
-        _pickle = PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits, refused: new Torch.ReadPolicy(Format).Refuses);
+        _pickle = new MainPickle(PickleMachine.Run(records.View(prefix + "data.pkl", limits.MaxPickleBytes, "CheckpointLimits.MaxPickleBytes"), MainSource, limits, refused: new Torch.ReadPolicy(Format).Refuses), MainSource);
         RefuseRecordsOutsideTheFolder();
     }
 
@@ -177,16 +177,10 @@ internal sealed class ZipContainer : IContainer
         }
     }
 
-    public Torch.TorchTree ReadTree(CheckpointLimits limits) =>
-        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format));
+    public Torch.TorchTree ReadTree(CheckpointLimits limits) => _pickle.ReadTree(limits, new Torch.ReadPolicy(Format));
 
     public Torch.TorchTree ReadTreeAllowingModulePickles(CheckpointLimits limits) =>
-        Torch.TorchReader.Read(TakePickle(), MainSource, limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
-
-    /// <summary>The main pickle, for the one tree read (<see cref="IContainer.ReadTree"/>); not kept after it.</summary>
-    private PickleResult TakePickle() =>
-        Interlocked.Exchange(ref _pickle, null) ?? throw new InvalidOperationException("the checkpoint's tree was already read");
-
+        _pickle.ReadTree(limits, new Torch.ReadPolicy(Format, AllowModulePickles: true));
 
     public void Dispose() => _records.Dispose();
 
