@@ -146,7 +146,7 @@ internal sealed class PickleMachine
             if (op == PickleOpcode.Stop)
             {
                 // Like CPython, STOP pops from the current MARK frame: items below an open MARK are not the result.
-                if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count))
+                if (ItemsSinceMark == 0)
                 {
                     throw r.Source.Corrupt(at, _stack.Count == 0 ? "STOP with an empty stack" : "STOP with nothing on the stack since the last MARK");
                 }
@@ -196,7 +196,7 @@ internal sealed class PickleMachine
                 _marks.Add(_stack.Count);
                 break;
             case PickleOpcode.Pop:
-                if (_stack.Count > 0 && (_marks.Count == 0 || _marks[^1] < _stack.Count))
+                if (ItemsSinceMark > 0)
                 {
                     _stack.RemoveAt(_stack.Count - 1);
                 }
@@ -713,10 +713,13 @@ internal sealed class PickleMachine
 
     private void Push(object value) => _stack.Add(value);
 
+    /// <summary>Items pushed since the last MARK (all of the stack without one): what POP, STOP and the tuple opcodes may take.</summary>
+    private int ItemsSinceMark => _stack.Count - (_marks.Count > 0 ? _marks[^1] : 0);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private object Peek(int at, PickleSource src)
     {
-        if (_stack.Count == 0 || (_marks.Count > 0 && _marks[^1] == _stack.Count))
+        if (ItemsSinceMark == 0)
         {
             throw src.Corrupt(at, "stack underflow");
         }
@@ -757,8 +760,7 @@ internal sealed class PickleMachine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PushTupleOfTop(int count, int at, PickleSource src)
     {
-        int floor = _marks.Count > 0 ? _marks[^1] : 0;
-        if (_stack.Count - floor < count)
+        if (ItemsSinceMark < count)
         {
             throw src.Corrupt(at, "stack underflow");
         }
