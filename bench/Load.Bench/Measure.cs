@@ -224,17 +224,24 @@ internal static class Measure
     {
         static int Rows(TensorInfo tensor, bool eighth) => (int)(eighth ? (tensor.Shape[0] + 7) / 8 : tensor.Shape[0]);
         byte[] buffer = [];
-        if (fresh)
+        if (fresh && into)
         {
-            buffer = into ? Runtime.TouchedBuffer(Math.Min(new FileInfo(path).Length, Array.MaxLength)) : buffer;
+            buffer = Runtime.TouchedBuffer(Math.Min(new FileInfo(path).Length, Array.MaxLength));
         }
-        else
+        else if (!fresh)
         {
+            // Warm only what the row times, and give ReadSlice rows no buffer (it would count in their peak RSS).
             using var warm = Checkpoint.Open(path);
             var smallest = warm.Tensors.Values.Where(t => t.Shape.Length > 0).MinBy(t => t.ByteLength)!;
-            Runtime.TouchSlice(warm, smallest, 1);
-            Runtime.CopySlice(warm, smallest, 1, new byte[smallest.ByteLength]);
-            buffer = Runtime.TouchedBuffer(warm.Tensors.Values.Max(t => t.ByteLength));
+            if (into)
+            {
+                Runtime.CopySlice(warm, smallest, 1, new byte[smallest.ByteLength]);
+                buffer = Runtime.TouchedBuffer(warm.Tensors.Values.Max(t => t.ByteLength));
+            }
+            else
+            {
+                Runtime.TouchSlice(warm, smallest, 1);
+            }
         }
         Settle();
         var clock = Stopwatch.StartNew();
