@@ -129,8 +129,8 @@ public class HostileFileTests
         var layout = Archive(16);
         int data0 = DataStart(layout, "archive/data/0");
         int end1 = DataStart(layout, "archive/data/1") + 16;
-        var zip = Archive(end1 - data0);
         int stretched = end1 - data0;
+        var zip = Archive(stretched);
         foreach (int field in new[] { TorchZip.CentralHeaderOf(zip, "archive/data/0") + 20, TorchZip.CentralHeaderOf(zip, "archive/data/0") + 24,
             TorchZip.LocalHeaderOf(zip, "archive/data/0") + 18, TorchZip.LocalHeaderOf(zip, "archive/data/0") + 22 })
         {
